@@ -1,0 +1,37 @@
+/* Minimal test helpers: CHECK macros that count failures, and paths into ../shared. */
+#ifndef LUTLM_TESTS_TEST_UTIL_H
+#define LUTLM_TESTS_TEST_UTIL_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int test_failures = 0;
+static int test_checks = 0;
+
+#define CHECK(cond) do { test_checks++; if (!(cond)) { test_failures++; \
+    fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+#define CHECKF(cond, ...) do { test_checks++; if (!(cond)) { test_failures++; \
+    fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+#define CHECK_NEAR(a, b, tol) CHECKF(fabs((double)(a) - (double)(b)) <= (tol), "%g vs %g (tol %g)", (double)(a), (double)(b), (double)(tol))
+
+/* End of main: print the summary and return the exit code. */
+#define TEST_DONE() (fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures), test_failures ? 1 : 0)
+
+/* Path of a file under ../shared (env LUTLM_SHARED overrides the compiled-in default). */
+static inline const char *shared_path(const char *rel) {
+    static char buf[4][4096];
+    static int slot = 0;
+    const char *root = getenv("LUTLM_SHARED");
+#ifdef LUTLM_SHARED_DIR
+    if (!root) root = LUTLM_SHARED_DIR;
+#endif
+    if (!root) root = "../shared";
+    char *b = buf[slot++ & 3];
+    snprintf(b, 4096, "%s/%s", root, rel);
+    return b;
+}
+
+#endif

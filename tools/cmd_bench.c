@@ -1,0 +1,10 @@
+/* lutlm bench: not implemented yet (placeholder so the command table links). */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_bench(int argc, char **argv) {
+    (void)argc;
+    fprintf(stderr, "lutlm %s: not implemented yet\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,10 @@
+/* lutlm quantize: not implemented yet (placeholder so the command table links). */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_quantize(int argc, char **argv) {
+    (void)argc;
+    fprintf(stderr, "lutlm %s: not implemented yet\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,10 @@
+/* lutlm run: not implemented yet (placeholder so the command table links). */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_run(int argc, char **argv) {
+    (void)argc;
+    fprintf(stderr, "lutlm %s: not implemented yet\n", argv[0]);
+    return 2;
+}
