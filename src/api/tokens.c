@@ -1,0 +1,24 @@
+/* Public token functions: thin wrappers over the model's vocabulary. */
+#include <string.h>
+
+#include "common/util.h"
+#include "model/model.h"
+
+int32_t lutlm_token_bos(const lutlm_model *m) { return lt_vocab_bos(m->vocab); }
+int32_t lutlm_token_eos(const lutlm_model *m) { return lt_vocab_eos(m->vocab); }
+bool lutlm_token_is_eog(const lutlm_model *m, int32_t t) { return lt_vocab_is_eog(m->vocab, t); }
+
+int lutlm_tokenize(const lutlm_model *m, const char *text, int len, int32_t *tokens, int max_tokens, bool add_special,
+                   bool parse_special) {
+    if (!text) {
+        lt_set_error("lutlm_tokenize: text is NULL");
+        return LUTLM_ERR_INVALID_ARGUMENT;
+    }
+    size_t n = len < 0 ? strlen(text) : (size_t)len;
+    int r = lt_tokenize(m->vocab, text, n, tokens, max_tokens, add_special, parse_special);
+    return r < 0 ? LUTLM_ERR_INVALID_ARGUMENT : r;
+}
+
+int lutlm_token_to_piece(const lutlm_model *m, int32_t token, char *buf, int buflen, bool special) {
+    return lt_token_to_piece(m->vocab, token, buf, buflen, special);
+}

@@ -1,0 +1,121 @@
+/* Contexts: allocation of the KV cache and scratch, and lutlm_decode (batching + bookkeeping). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "model/context.h"
+
+lutlm_context_params lutlm_context_default_params(void) {
+    return (lutlm_context_params){ .n_ctx = 0, .n_threads = 0, .n_batch = 0 };
+}
+
+void lutlm_context_free(lutlm_context *c) {
+    if (!c) return;
+    lt_pool_free(c->pool);
+    free(c->k_cache);
+    free(c->v_cache);
+    free(c->x);
+    free(c->xb);
+    free(c->q);
+    free(c->k);
+    free(c->v);
+    free(c->att);
+    free(c->hb);
+    free(c->hb2);
+    free(c->scores);
+    free(c->linear_scratch);
+    free(c->logits);
+    free(c);
+}
+
+/* calloc of count * size floats with an overflow check */
+static float *alloc_floats(uint64_t count, uint64_t size) {
+    uint64_t total;
+    if (!lt_mul_u64(count, size, &total) || total > (UINT64_C(1) << 40)) {
+        lt_set_error("context too large (%llu x %llu floats)", (unsigned long long)count, (unsigned long long)size);
+        return NULL;
+    }
+    return lt_calloc((size_t)total, sizeof(float));
+}
+
+lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *params) {
+    lutlm_context_params p = params ? *params : lutlm_context_default_params();
+    const lt_hparams *hp = &m->hp;
+    if (p.n_ctx < 0 || p.n_batch < 0 || p.n_threads < 0) {
+        lt_set_error("negative context size, batch or thread count");
+        return NULL;
+    }
+    lutlm_context *c = lt_calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->model = m;
+    c->n_ctx = p.n_ctx ? p.n_ctx : LT_MIN(hp->n_ctx_train, 4096);
+    c->n_batch = LT_MIN(p.n_batch ? p.n_batch : 512, c->n_ctx);
+    c->pool = lt_pool_create(p.n_threads);
+    int nth = lt_pool_threads(c->pool);
+    uint64_t kv_dim = (uint64_t)hp->n_head_kv * hp->head_dim, q_dim = (uint64_t)hp->n_head * hp->head_dim;
+    uint64_t nb = (uint64_t)c->n_batch;
+    int64_t widest = LT_MAX(LT_MAX(hp->n_embd, hp->n_ff), (int64_t)q_dim);
+    if (!c->pool || !(c->k_cache = alloc_floats((uint64_t)hp->n_layer * c->n_ctx, kv_dim)) ||
+        !(c->v_cache = alloc_floats((uint64_t)hp->n_layer * c->n_ctx, kv_dim)) ||
+        !(c->x = alloc_floats(nb, hp->n_embd)) || !(c->xb = alloc_floats(nb, LT_MAX(hp->n_embd, (int64_t)q_dim))) ||
+        !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||
+        !(c->att = alloc_floats(nb, q_dim)) || !(c->hb = alloc_floats(nb, hp->n_ff)) ||
+        !(c->hb2 = alloc_floats(nb, hp->n_ff)) || !(c->scores = alloc_floats((uint64_t)nth, c->n_ctx)) ||
+        !(c->linear_scratch = lt_malloc(lt_linear_scratch_bytes(widest, c->n_batch, nth)))) {
+        lutlm_context_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+int32_t lutlm_context_n_ctx(const lutlm_context *c) { return c->n_ctx; }
+int32_t lutlm_context_n_past(const lutlm_context *c) { return c->n_past; }
+
+void lutlm_context_truncate(lutlm_context *c, int32_t pos) {
+    if (pos >= 0 && pos < c->n_past) c->n_past = pos;
+}
+
+static bool reserve_logits(lutlm_context *c, size_t rows) {
+    if (rows <= c->logits_cap) return true;
+    float *bigger = realloc(c->logits, rows * (size_t)c->model->hp.n_vocab * sizeof(float));
+    if (!bigger) return lt_set_error("out of memory for %zu rows of logits", rows);
+    c->logits = bigger;
+    c->logits_cap = rows;
+    return true;
+}
+
+lutlm_status lutlm_decode(lutlm_context *c, const int32_t *tokens, int32_t n, bool all_logits) {
+    if (n <= 0 || !tokens) {
+        lt_set_error("lutlm_decode: no tokens");
+        return LUTLM_ERR_INVALID_ARGUMENT;
+    }
+    if ((int64_t)c->n_past + n > c->n_ctx) {
+        lt_set_error("context is full: %d cached + %d new tokens > context size %d", c->n_past, n, c->n_ctx);
+        return LUTLM_ERR_CONTEXT_FULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->model->hp.n_vocab) {
+            lt_set_error("token id %d out of range [0, %d)", tokens[i], c->model->hp.n_vocab);
+            return LUTLM_ERR_INVALID_ARGUMENT;
+        }
+    if (!reserve_logits(c, all_logits ? (size_t)n : 1)) return LUTLM_ERR_OUT_OF_MEMORY;
+    size_t n_vocab = (size_t)c->model->hp.n_vocab;
+    for (int done = 0; done < n;) {
+        int chunk = LT_MIN(c->n_batch, n - done);
+        bool last_chunk = done + chunk == n;
+        int first_logit = all_logits ? 0 : last_chunk ? chunk - 1 : chunk;
+        float *out = c->logits + (all_logits ? (size_t)done * n_vocab : 0);
+        lt_forward_batch(c, tokens + done, chunk, first_logit, out);
+        c->n_past += chunk;
+        done += chunk;
+    }
+    c->n_logits = all_logits ? n : 1;
+    return LUTLM_OK;
+}
+
+const float *lutlm_get_logits(const lutlm_context *c, int32_t i) {
+    if (c->n_logits == 0) return NULL;
+    if (i < 0) i = c->n_logits - 1;
+    if (i >= c->n_logits) return NULL;
+    return c->logits + (size_t)i * (size_t)c->model->hp.n_vocab;
+}

@@ -1,0 +1,123 @@
+/* The forward pass of llama / bitnet / bitnet-b1.58 over a batch of n tokens at positions
+ * n_past .. n_past + n - 1, with an F32 KV cache.
+ *
+ *   x = token_embd[token]
+ *   per layer:  h = rmsnorm(x, attn_norm);  q, k, v = Wq h, Wk h, Wv h;  RoPE(q, k)
+ *               a = softmax(q k^T / sqrt(head_dim), causal) v      (GQA: q head j uses kv head j / group)
+ *               a = rmsnorm(a, attn_sub_norm)                       (BitNet only)
+ *               x += Wo a
+ *               h = rmsnorm(x, ffn_norm);  f = act(Wgate h) * (Wup h)   (act = SiLU, or ReLU^2 for b1.58)
+ *               f = rmsnorm(f, ffn_sub_norm)                        (BitNet only)
+ *               x += Wdown f
+ *   logits = Wout rmsnorm(x, output_norm)
+ */
+#include <math.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "model/context.h"
+#include "model/ops.h"
+
+typedef struct {
+    const lt_hparams *hp;
+    lutlm_context *ctx;
+    int layer;
+    int n;          /* tokens in the batch */
+    int n_past;     /* position of the first */
+} attention_job;
+
+/* One (token, head) pair per work item: scores over the cached positions 0..pos, softmax, sum of V. */
+static void attention_task(void *arg, int ith, int nth) {
+    attention_job *job = arg;
+    const lt_hparams *hp = job->hp;
+    lutlm_context *c = job->ctx;
+    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
+    const float *k_cache = c->k_cache + (size_t)job->layer * c->n_ctx * kv_dim;
+    const float *v_cache = c->v_cache + (size_t)job->layer * c->n_ctx * kv_dim;
+    float *scores = c->scores + (size_t)ith * c->n_ctx;
+    float scale = 1.0f / sqrtf((float)hd);
+    int64_t items = (int64_t)job->n * hp->n_head, i0, i1;
+    lt_split_range(items, 1, ith, nth, &i0, &i1);
+    for (int64_t item = i0; item < i1; item++) {
+        int t = (int)(item / hp->n_head), h = (int)(item % hp->n_head);
+        int pos = job->n_past + t, kvh = h / group;
+        const float *q = c->q + t * q_dim + h * hd;
+        for (int j = 0; j <= pos; j++) scores[j] = lt_dot_f32(q, k_cache + j * kv_dim + kvh * hd, hd) * scale;
+        lt_softmax(scores, pos + 1);
+        float *out = c->att + t * q_dim + h * hd;
+        memset(out, 0, (size_t)hd * sizeof(float));
+        for (int j = 0; j <= pos; j++) {
+            const float *v = v_cache + j * kv_dim + kvh * hd;
+            float s = scores[j];
+            for (int d = 0; d < hd; d++) out[d] += s * v[d];
+        }
+    }
+}
+
+static void linear(lutlm_context *c, const lt_linear *l, const float *x, int n, float *y) {
+    lt_linear_forward(l, x, n, y, c->pool, c->linear_scratch);
+}
+
+static void embed_tokens(lutlm_context *c, const int32_t *tokens, int n) {
+    const lutlm_model *m = c->model;
+    for (int t = 0; t < n; t++) lt_tensor_dequantize_row(&m->tok_embd, tokens[t], c->x + (size_t)t * m->hp.n_embd);
+}
+
+static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) {
+    const lt_hparams *hp = &c->model->hp;
+    int d = hp->n_embd, hd = hp->head_dim;
+    int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
+    for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->attn_norm, d, hp->norm_eps);
+    linear(c, &L->wq, c->xb, n, c->q);
+    linear(c, &L->wk, c->xb, n, c->k);
+    linear(c, &L->wv, c->xb, n, c->v);
+    for (int t = 0; t < n; t++) {
+        int pos = c->n_past + t;
+        for (int h = 0; h < hp->n_head; h++)
+            lt_rope(c->q + t * q_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
+        for (int h = 0; h < hp->n_head_kv; h++)
+            lt_rope(c->k + t * kv_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
+        size_t slot = ((size_t)il * c->n_ctx + pos) * kv_dim;
+        memcpy(c->k_cache + slot, c->k + t * kv_dim, (size_t)kv_dim * sizeof(float));
+        memcpy(c->v_cache + slot, c->v + t * kv_dim, (size_t)kv_dim * sizeof(float));
+    }
+    attention_job job = { hp, c, il, n, c->n_past };
+    lt_pool_run(c->pool, attention_task, &job);
+    if (L->attn_sub_norm)
+        for (int t = 0; t < n; t++) lt_rmsnorm(c->att + t * q_dim, c->att + t * q_dim, L->attn_sub_norm, (int)q_dim, hp->norm_eps);
+    linear(c, &L->wo, c->att, n, c->xb);
+    for (int64_t i = 0; i < (int64_t)n * d; i++) c->x[i] += c->xb[i];
+}
+
+static void ffn_block(lutlm_context *c, const lt_layer *L, int n) {
+    const lt_hparams *hp = &c->model->hp;
+    int d = hp->n_embd, ff = hp->n_ff;
+    for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->ffn_norm, d, hp->norm_eps);
+    linear(c, &L->w_gate, c->xb, n, c->hb);
+    linear(c, &L->w_up, c->xb, n, c->hb2);
+    if (hp->ffn_act == LT_FFN_RELU2)
+        lt_relu2_glu(c->hb, c->hb2, (int64_t)n * ff);
+    else
+        lt_swiglu(c->hb, c->hb2, (int64_t)n * ff);
+    if (L->ffn_sub_norm)
+        for (int t = 0; t < n; t++) lt_rmsnorm(c->hb + (int64_t)t * ff, c->hb + (int64_t)t * ff, L->ffn_sub_norm, ff, hp->norm_eps);
+    linear(c, &L->w_down, c->hb, n, c->xb);
+    for (int64_t i = 0; i < (int64_t)n * d; i++) c->x[i] += c->xb[i];
+}
+
+void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_logit, float *logits) {
+    const lutlm_model *m = c->model;
+    const lt_hparams *hp = &m->hp;
+    int d = hp->n_embd;
+    embed_tokens(c, tokens, n);
+    for (int il = 0; il < hp->n_layer; il++) {
+        attention_block(c, &m->layers[il], il, n);
+        ffn_block(c, &m->layers[il], n);
+    }
+    /* logits only for tokens first_logit .. n-1 */
+    int n_out = n - first_logit;
+    for (int t = 0; t < n_out; t++)
+        lt_rmsnorm(c->xb + t * d, c->x + (first_logit + t) * d, m->output_norm, d, hp->norm_eps);
+    linear(c, &m->output, c->xb, n_out, logits);
+}

@@ -1,0 +1,37 @@
+/* A linear layer y = scale * W x, for a weight in any registered format.
+ *
+ * Two paths compute it:
+ *  - the LUT kernels (src/kernels) when the weight was repacked into a kernel layout at load;
+ *  - the reference path: decode each weight row to floats and take dot products. For ternary
+ *    formats the reference follows BitNet semantics — each token's activations are quantized to int8
+ *    (scale 127/max|x|) first — so both paths compute the same function. */
+#ifndef LUTLM_MODEL_LINEAR_H
+#define LUTLM_MODEL_LINEAR_H
+
+#include <stdint.h>
+
+#include "common/threadpool.h"
+#include "formats/formats.h"
+
+struct lt_qweight;
+
+typedef struct lt_linear {
+    lt_tensor w;              /* [K = ne[0], M = ne[1]] */
+    float scale;              /* extra per-matrix scale (llama.cpp bitnet "*.scale" tensors); 1 if none */
+    struct lt_qweight *q;     /* kernel layout, or NULL for the reference path */
+} lt_linear;
+
+static inline int64_t lt_linear_in(const lt_linear *l) { return l->w.ne[0]; }
+static inline int64_t lt_linear_out(const lt_linear *l) { return l->w.ne[1]; }
+
+/* Scratch the reference path needs for n tokens of width K: caller-owned, sized by
+ * lt_linear_scratch_bytes(K, n, n_threads). */
+size_t lt_linear_scratch_bytes(int64_t k, int64_t n, int n_threads);
+
+/* y[n][M] = scale * W · x[n][K]. */
+void lt_linear_forward(const lt_linear *l, const float *x, int64_t n, float *y, lt_pool *pool, void *scratch);
+
+/* The reference path alone (used by tests and as the baseline). */
+void lt_linear_forward_ref(const lt_linear *l, const float *x, int64_t n, float *y, lt_pool *pool, void *scratch);
+
+#endif
