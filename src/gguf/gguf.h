@@ -114,6 +114,7 @@ void gguf_writer_set_f32(gguf_writer *w, const char *key, float v);
 void gguf_writer_set_bool(gguf_writer *w, const char *key, bool v);
 void gguf_writer_set_str(gguf_writer *w, const char *key, const char *v);
 void gguf_writer_set_value(gguf_writer *w, const char *key, const gguf_value *v); /* deep copy */
+/* data is laid out as gguf_value.arr holds it: packed numbers/bools, gguf_string[n], or gguf_value[n]. */
 void gguf_writer_set_array(gguf_writer *w, const char *key, gguf_type elem_type, const void *data, uint64_t n);
 void gguf_writer_set_str_array(gguf_writer *w, const char *key, const char *const *strs, uint64_t n);
 /* Copy every key of a file (e.g. to re-quantize it). */
@@ -121,7 +122,10 @@ void gguf_writer_copy_kv(gguf_writer *w, const gguf_file *f);
 /* Add a tensor; `data` is referenced (not copied) and must stay valid until gguf_writer_write. */
 bool gguf_writer_add_tensor(gguf_writer *w, const char *name, uint32_t type, uint32_t n_dims,
                             const int64_t *ne, const void *data, uint64_t nbytes);
-/* Write version 3 with the given alignment (0 = general.alignment or 32). false + lt_error() on failure. */
+/* Write version 3, aligned to general.alignment if set (else 32), atomically (temporary file +
+ * rename). false + lt_error() on failure, including any earlier setter failure. */
 bool gguf_writer_write(gguf_writer *w, const char *path);
+/* The same file image in memory (*out is malloc'ed; free it). For tests and fuzz seeds. */
+bool gguf_writer_write_memory(gguf_writer *w, uint8_t **out, size_t *size);
 
 #endif
