@@ -82,7 +82,8 @@ bool lt_format_tensor_bytes(const lt_format *fmt, const int64_t *ne, int n_dims,
 
 size_t lt_format_row_bytes(const lt_format *fmt, int64_t ne0) {
     /* Rounded up, so that formats that pad each row (TERN2) get their padded size. */
-    return (size_t)((ne0 + fmt->block_size - 1) / fmt->block_size) * fmt->block_bytes;
+    int64_t blocks = ne0 / fmt->block_size + (ne0 % fmt->block_size != 0);
+    return (size_t)blocks * fmt->block_bytes;
 }
 
 void lt_tensor_dequantize_row(const lt_tensor *t, int64_t row, float *dst) {

@@ -7,7 +7,8 @@
 #include "formats/ternary.h"
 
 static uint64_t tern2_blocks_bytes(int64_t ne0, int64_t nrows, bool *ok) {
-    uint64_t per_row = (uint64_t)((ne0 + LT_I2_BLOCK - 1) / LT_I2_BLOCK) * LT_I2_BLOCK_BYTES, total;
+    uint64_t blocks_per_row = (uint64_t)(ne0 / LT_I2_BLOCK + (ne0 % LT_I2_BLOCK != 0));
+    uint64_t per_row = blocks_per_row * LT_I2_BLOCK_BYTES, total;
     *ok = lt_mul_u64(per_row, (uint64_t)nrows, &total);
     return total;
 }
