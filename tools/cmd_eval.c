@@ -1,5 +1,5 @@
 /* lutlm eval: run a token sequence through the model and write the logits of every position
- * (float32, row-major [position][vocab], the layout of ../shared/golden/*.f32), optionally followed
+ * (float32, row-major [position][vocab], the layout of the shared golden .f32 files), optionally followed
  * by greedy decoding. For testing against reference implementations. */
 #include <stdio.h>
 #include <stdlib.h>
