@@ -1,3 +1,4 @@
 # GGUF reader/writer tests (owner: gguf).
 lutlm_unit_test(test_gguf_models ${CMAKE_CURRENT_SOURCE_DIR}/test_gguf_models.c)
 lutlm_unit_test(test_gguf ${CMAKE_CURRENT_SOURCE_DIR}/test_gguf.c)
+lutlm_unit_test(test_gguf_corrupt ${CMAKE_CURRENT_SOURCE_DIR}/test_gguf_corrupt.c)

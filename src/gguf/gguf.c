@@ -246,19 +246,20 @@ static bool read_kv_section(parser *p) {
     return true;
 }
 
-/* general.alignment: any unsigned integer, a non-zero power of two; default 32. */
+/* general.alignment: an unsigned integer (the spec says uint32; any width is accepted), a non-zero
+ * power of two; default 32. */
 static bool read_alignment(parser *p) {
     gguf_file *f = p->f;
     f->alignment = GGUF_DEFAULT_ALIGNMENT;
     int64_t i = gguf_find_key(f, "general.alignment");
     if (i < 0) return true;
     const gguf_value *v = &f->kv[i].value;
-    uint64_t at = p->key_at[i];
-    if (!gguf_type_is_int(v->type) || (gguf_type_is_signed(v->type) && v->v.i64 < 0))
-        return fail_at(&p->c, at, "general.alignment must be an unsigned integer, not %s", gguf_type_name(v->type));
+    uint64_t at_type = p->key_at[i] + 8 + f->kv[i].key.len, at_value = at_type + 4; /* key: u64 length + bytes */
+    if (!gguf_type_is_int(v->type) || gguf_type_is_signed(v->type))
+        return fail_at(&p->c, at_type, "general.alignment must be an unsigned integer, not %s", gguf_type_name(v->type));
     uint64_t a = v->v.u64;
     if (a == 0 || (a & (a - 1)) != 0)
-        return fail_at(&p->c, at, "general.alignment %" PRIu64 " is not a non-zero power of two", a);
+        return fail_at(&p->c, at_value, "general.alignment %" PRIu64 " is not a non-zero power of two", a);
     f->alignment = a;
     return true;
 }
