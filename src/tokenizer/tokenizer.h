@@ -28,6 +28,10 @@ bool lt_vocab_add_eos(const lt_vocab *v);
 bool lt_vocab_is_eog(const lt_vocab *v, int32_t id); /* end of generation (eos, eot, ...) */
 const char *lt_vocab_token_text(const lt_vocab *v, int32_t id); /* raw vocabulary string */
 int lt_vocab_token_type(const lt_vocab *v, int32_t id);
+/* Additions (tokenizer owner): the id of an exact token text (-1 if none), and the GGUF
+ * tokenizer.chat_template text (NULL if the file has none). */
+int32_t lt_vocab_find(const lt_vocab *v, const char *text);
+const char *lt_vocab_chat_template(const lt_vocab *v);
 
 /* Tokenize text[0..len). Writes up to max_tokens ids; returns the number of tokens the text needs
  * (which may exceed max_tokens: call again with a bigger buffer) or -1 on error.

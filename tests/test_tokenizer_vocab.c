@@ -1,0 +1,100 @@
+/* llama.cpp's tokenizer test vectors: every ../shared/models/llamacpp-vocab/ggml-vocab-*.gguf with
+ * .inp (strings separated by "\n__ggml_vocab_test__\n") and .out (expected ids, one line per
+ * string), tokenized without BOS/EOS and without special-token parsing (as test-tokenizer-0).
+ * Also the round trip detokenize(tokenize(s)) == s for the lossless (SPM, byte-level BPE) vocabs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "gguf/gguf.h"
+#include "test_util.h"
+#include "tokenizer/tokenizer.h"
+
+static const char *const VOCABS[] = { "llama-spm", "phi-3", "gpt-2", "mpt", "falcon", "starcoder", "refact",
+                                      "deepseek-coder", "deepseek-llm", "bert-bge" };
+
+static int parse_ids(const char *line, size_t len, int32_t *ids, int max) {
+    int n = 0;
+    const char *p = line, *end = line + len;
+    while (p < end && n < max) {
+        while (p < end && *p == ' ') p++;
+        if (p >= end) break;
+        ids[n++] = (int32_t)strtol(p, (char **)&p, 10);
+    }
+    return n;
+}
+
+static void print_ids(const char *what, const int32_t *ids, int n) {
+    fprintf(stderr, "    %s:", what);
+    for (int i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);
+    fputc('\n', stderr);
+}
+
+/* Returns true if every string of this vocabulary tokenizes as expected. */
+static bool run_vocab(const char *name, int *n_strings, int *n_ok, int *n_roundtrip) {
+    char rel[256];
+    snprintf(rel, sizeof rel, "models/llamacpp-vocab/ggml-vocab-%s.gguf", name);
+    gguf_file *f = gguf_open(shared_path(rel));
+    if (!f) { fprintf(stderr, "%s: %s\n", name, lt_error()); return false; }
+    lt_vocab *v = lt_vocab_load(f);
+    if (!v) { fprintf(stderr, "%s: %s\n", name, lt_error()); gguf_close(f); return false; }
+    snprintf(rel, sizeof rel, "models/llamacpp-vocab/ggml-vocab-%s.gguf.inp", name);
+    char *inp = lt_read_file(shared_path(rel), NULL);
+    snprintf(rel, sizeof rel, "models/llamacpp-vocab/ggml-vocab-%s.gguf.out", name);
+    char *out = lt_read_file(shared_path(rel), NULL);
+    bool lossless = strcmp(name, "bert-bge") != 0;
+    bool all_ok = inp && out;
+    const char *sep = "\n__ggml_vocab_test__\n";
+    char *s = inp, *line = out;
+    int32_t got[4096], want[4096];
+    char back[16384];
+    while (all_ok && s && *s) {
+        char *e = strstr(s, sep);
+        if (!e) break;
+        size_t slen = (size_t)(e - s);
+        char *nl = strchr(line, '\n');
+        size_t llen = nl ? (size_t)(nl - line) : strlen(line);
+        int n_want = parse_ids(line, llen, want, 4096);
+        int n_got = lt_tokenize(v, s, slen, got, 4096, false, false);
+        (*n_strings)++;
+        if (n_got == n_want && !memcmp(got, want, sizeof *got * (size_t)n_got)) {
+            (*n_ok)++;
+        } else {
+            all_ok = all_ok && false;
+            fprintf(stderr, "  %s: mismatch for \"%.*s\"\n", name, (int)slen, s);
+            print_ids("want", want, n_want);
+            print_ids("got ", got, n_got < 0 ? 0 : LT_MIN(n_got, 4096));
+        }
+        if (lossless && n_got >= 0) {
+            int n = lt_detokenize(v, got, n_got, back, (int)sizeof back, false);
+            bool same = (size_t)n == slen && !memcmp(back, s, slen);
+            CHECKF(same, "%s: round trip of \"%.*s\" gave \"%s\"", name, (int)slen, s, back);
+            if (same) (*n_roundtrip)++;
+        }
+        s = e + strlen(sep);
+        line = nl ? nl + 1 : line + llen;
+    }
+    free(inp);
+    free(out);
+    lt_vocab_free(v);
+    gguf_close(f);
+    return all_ok;
+}
+
+int main(void) {
+    int passed = 0, total_strings = 0, total_ok = 0, total_rt = 0;
+    for (size_t i = 0; i < LT_ARRAY_LEN(VOCABS); i++) {
+        int n = 0, ok = 0, rt = 0;
+        bool pass = run_vocab(VOCABS[i], &n, &ok, &rt);
+        fprintf(stderr, "vocab %-15s %s  %d/%d strings, %d round trips\n", VOCABS[i], pass ? "PASS" : "FAIL", ok, n, rt);
+        CHECKF(pass, "vocab %s", VOCABS[i]);
+        passed += pass;
+        total_strings += n;
+        total_ok += ok;
+        total_rt += rt;
+    }
+    fprintf(stderr, "llama.cpp vocab tests: %d/%zu vocabularies pass (%d/%d strings; %d round trips)\n", passed,
+            LT_ARRAY_LEN(VOCABS), total_ok, total_strings, total_rt);
+    return TEST_DONE();
+}
