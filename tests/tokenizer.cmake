@@ -7,3 +7,5 @@ lutlm_cli_test(tokenizer_cli_tokenize unit sh -c
 lutlm_cli_test(tokenizer_cli_detokenize unit sh -c
   "out=$(\"$LUTLM_BIN\" detokenize -m \"$LUTLM_SHARED/models/stories260K/stories260K-f32.gguf\" --ids '1 403 407 261 378' --special) && echo \"$out\" && test \"$out\" = '<s> Once upon a time'")
 lutlm_unit_test(test_tokenizer_errors test_tokenizer_errors.c)
+lutlm_unit_test(test_tokenizer_hf test_tokenizer_hf.c)
+target_compile_definitions(test_tokenizer_hf PRIVATE LUTLM_FIXTURE_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures/tokenizer")
