@@ -46,6 +46,10 @@ unit)
     -t "$m/bitllama2c-ternary/tok512.bin" -o "$tmp/3m.gguf" --name test-3m
   [ -s "$tmp/3m.gguf" ] || fail "no output written"
   expect 0 "" "$bin" convert -q "$m/stories260K/stories260K.bin" -t "$m/stories260K/tok512.bin" -o "$tmp/s.gguf"
+  # tokenizer.json goes to the tokenizer engineer's importer
+  printf '{"model": ' > "$tmp/bad.json"
+  expect 1 "JSON" "$bin" convert "$tmp/bad.json" -o "$tmp/bad.gguf"
+  expect 0 "wrote" "$bin" convert "$m/tokenizer-qwen3-npm/tokenizer.json" -o "$tmp/qwen3-vocab.gguf"
   ;;
 e2e)
   "$bin" convert -q "$m/stories260K/stories260K.bin" -t "$m/stories260K/tok512.bin" -o "$tmp/stories260K.gguf" || fail convert

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "common/util.h"
 #include "convert_common.h"
+#include "tokenizer/hf_import.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -17,7 +18,8 @@ static void usage(FILE *out) {
             "    and version 2 (int8 groups, written as F32) -> arch llama, F32 weights;\n"
             "  - bitllama2.c ternary checkpoints (\"ak42\" version 1, 2-bit codes) -> arch bitnet, linear\n"
             "    weights in lutlm's TERN2 format (lossless), Q/K rows permuted for NeoX RoPE;\n"
-            "  - a llama2.c tokenizer.bin (given with --tokenizer) -> the tokenizer.ggml.* keys.\n\n"
+            "  - a llama2.c tokenizer.bin (given with --tokenizer) -> the tokenizer.ggml.* keys;\n"
+            "  - a Hugging Face tokenizer.json (byte-level BPE) -> a vocab-only GGUF.\n\n"
             "options:\n"
             "  -o, --output PATH        the GGUF file to write (required)\n"
             "  -t, --tokenizer PATH     llama2.c tokenizer.bin (required for .bin checkpoints)\n"
@@ -58,9 +60,13 @@ int cmd_convert(int argc, char **argv) {
         fprintf(stderr, "lutlm convert: --bit-order must be auto, msb or lsb (not '%s')\n", bit_order);
         return 2;
     }
-    if (ends_with(input, ".json")) {
-        fprintf(stderr, "lutlm convert: %s: Hugging Face tokenizer.json import is not supported yet\n", input);
-        return 2;
+    if (ends_with(input, ".json")) { /* a Hugging Face tokenizer.json: vocab-only GGUF */
+        if (!lt_convert_hf_tokenizer(input, output)) {
+            fprintf(stderr, "lutlm convert: %s\n", lt_error());
+            return 1;
+        }
+        if (!opt.quiet) fprintf(stderr, "wrote %s\n", output);
+        return 0;
     }
     if (!lt_convert_llama2c(input, output, &opt)) {
         fprintf(stderr, "lutlm convert: %s\n", lt_error());
