@@ -30,14 +30,15 @@ struct lt_pool {
     void *ctx;
 };
 
-typedef struct { lt_pool *pool; int ith; } worker_arg;
+typedef struct { lt_pool *pool; int ith; unsigned generation; } worker_arg;
 
 static void *worker_main(void *p) {
     worker_arg *arg = p;
     lt_pool *pool = arg->pool;
     int ith = arg->ith;
+    /* the generation when the pool was made: a region may start before this thread first runs */
+    unsigned seen = arg->generation;
     free(arg);
-    unsigned seen = atomic_load(&pool->generation);
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen) {
@@ -69,6 +70,7 @@ lt_pool *lt_pool_create(int n_threads) {
         if (!arg) { pool->n_threads = i; lt_pool_free(pool); return NULL; }
         arg->pool = pool;
         arg->ith = i;
+        arg->generation = atomic_load(&pool->generation);
         if (pthread_create(&pool->threads[i], NULL, worker_main, arg) != 0) {
             free(arg);
             pool->n_threads = i;
