@@ -9,3 +9,13 @@ lutlm_cli_test(tokenizer_cli_detokenize unit sh -c
 lutlm_unit_test(test_tokenizer_errors test_tokenizer_errors.c)
 lutlm_unit_test(test_tokenizer_hf test_tokenizer_hf.c)
 target_compile_definitions(test_tokenizer_hf PRIVATE LUTLM_FIXTURE_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures/tokenizer")
+
+# lutlm perplexity against llama.cpp's llama-perplexity (-c 128 -b 128, 55 chunks; ../shared/README.md).
+function(lutlm_ppl_test name model ref batch)
+  lutlm_cli_test(${name} e2e sh -c
+    "\"$LUTLM_BIN\" perplexity -m \"$LUTLM_SHARED/models/${model}\" -f \"$LUTLM_SHARED/models/eval-text/tinystories-valid-excerpt.clean.txt\" -c 128 -b ${batch} -t 1 | tee /dev/stderr | awk '/Final estimate/ { v = $5 } END { exit (v != \"\" && v - ${ref} <= 0.005 && ${ref} - v <= 0.005) ? 0 : 1 }'")
+  set_tests_properties(${name} PROPERTIES TIMEOUT 900)
+endfunction()
+lutlm_ppl_test(perplexity_stories260K_f32 stories260K/stories260K-f32.gguf 3.7191 128)
+lutlm_ppl_test(perplexity_stories260K_f32_b32 stories260K/stories260K-f32.gguf 3.7191 32)
+lutlm_ppl_test(perplexity_bitllama2c_3M_f32 bitllama2c-ternary/bitllama2c-3M-f32.gguf 3.4168 128)
