@@ -19,3 +19,8 @@ endfunction()
 lutlm_ppl_test(perplexity_stories260K_f32 stories260K/stories260K-f32.gguf 3.7191 128)
 lutlm_ppl_test(perplexity_stories260K_f32_b32 stories260K/stories260K-f32.gguf 3.7191 32)
 lutlm_ppl_test(perplexity_bitllama2c_3M_f32 bitllama2c-ternary/bitllama2c-3M-f32.gguf 3.4168 128)
+lutlm_unit_test(test_tokenizer_chat test_tokenizer_chat.c)
+lutlm_cli_test(tokenizer_cli_chat unit sh -c
+  "printf 'Tell me a story\\nWhat happened next?\\n/exit\\n' | \"$LUTLM_BIN\" chat -m \"$LUTLM_SHARED/models/stories260K/stories260K-f32.gguf\" --chat-template llama2 -n 24 -t 1 -c 256 | grep -q '[a-z]'")
+lutlm_cli_test(tokenizer_cli_chat_no_template unit sh -c
+  "\"$LUTLM_BIN\" chat -m \"$LUTLM_SHARED/models/stories260K/stories260K-f32.gguf\" < /dev/null 2>&1 | grep -q 'no tokenizer.chat_template'")
