@@ -75,6 +75,40 @@ static bool run_vocab(const char *name, int *n_strings, int *n_ok, int *n_roundt
         s = e + strlen(sep);
         line = nl ? nl + 1 : line + llen;
     }
+    /* robustness: random bytes (mostly invalid UTF-8, stray special-token fragments) must tokenize
+     * and detokenize without crashing, giving only valid ids */
+    uint32_t seed = 12345;
+    for (int r = 0; r < 200; r++) {
+        char junk[96];
+        int jl = 1 + r % 95;
+        for (int k = 0; k < jl; k++) {
+            seed = seed * 1103515245u + 12345u;
+            uint8_t b = (uint8_t)(seed >> 16);
+            junk[k] = (char)(r % 3 == 0 ? "<|> \n\xe2\x96\x81sa'"[b % 12] : b);
+        }
+        int n = lt_tokenize(v, junk, (size_t)jl, got, 4096, r & 1, r & 2);
+        CHECKF(n >= 0 && n <= 4096, "%s: random input %d", name, r);
+        if (n < 0) continue;
+        for (int k = 0; k < n; k++) CHECK(got[k] >= 0 && got[k] < lt_vocab_size(v));
+        int m = lt_detokenize(v, got, n, back, (int)sizeof back, true);
+        CHECK(m >= 0 && m < (int)sizeof back);
+    }
+    /* random valid UTF-8 round-trips through every lossless vocabulary */
+    static const char *const parts[] = { "a", "Z", " ", "  ", "\n", "\t", "\xc3\xa9", "\xf0\x9f\x98\x80", "<", "|>",
+                                         "'s", "\xe4\xb8\xad", "7", "\xd0\xb6", "..." };
+    for (int r = 0; lossless && r < 100; r++) {
+        char text[256];
+        size_t tl = 0;
+        for (int k = 0; k < 1 + r % 20; k++) {
+            seed = seed * 1103515245u + 12345u;
+            const char *p = parts[(seed >> 16) % LT_ARRAY_LEN(parts)];
+            memcpy(text + tl, p, strlen(p));
+            tl += strlen(p);
+        }
+        int n = lt_tokenize(v, text, tl, got, 4096, false, false);
+        int m = n >= 0 ? lt_detokenize(v, got, n, back, (int)sizeof back, false) : -1;
+        CHECKF(m == (int)tl && !memcmp(back, text, tl), "%s: random round trip %d", name, r);
+    }
     free(inp);
     free(out);
     lt_vocab_free(v);
