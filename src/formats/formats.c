@@ -12,6 +12,7 @@ extern const lt_format lt_format_f32, lt_format_f16, lt_format_bf16, lt_format_q
     lt_format_tq1_0, lt_format_tq2_0, lt_format_i2_s;
 /* lutlm's own formats. */
 extern const lt_format lt_format_tern2;
+#include "formats/lut_formats.h" /* lut_t16, lut_int<n>_g<G> */
 /* ggml formats lutlm can parse (size known) but not decode: see ggml_other.c. */
 extern const lt_format *const lt_ggml_parse_only_formats[];
 extern const int lt_ggml_parse_only_count;
@@ -20,6 +21,10 @@ static const lt_format *const registry[] = {
     &lt_format_f32, &lt_format_f16, &lt_format_bf16, &lt_format_q8_0, &lt_format_q4_0,
     &lt_format_tq1_0, &lt_format_tq2_0, &lt_format_i2_s,
     &lt_format_tern2,
+    &lt_format_lut_t16, &lt_format_lut_int1_g32, &lt_format_lut_int1_g64, &lt_format_lut_int1_g128,
+    &lt_format_lut_int2_g32, &lt_format_lut_int2_g64, &lt_format_lut_int2_g128, &lt_format_lut_int3_g32,
+    &lt_format_lut_int3_g64, &lt_format_lut_int3_g128, &lt_format_lut_int4_g32, &lt_format_lut_int4_g64,
+    &lt_format_lut_int4_g128,
 };
 
 int lt_format_count(void) { return (int)LT_ARRAY_LEN(registry) + lt_ggml_parse_only_count; }

@@ -1,0 +1,216 @@
+/* Runtime ISA selection and the matmul entry points: prepare the activations, build the tables
+ * the chosen kernel needs (serially, before the parallel region), then split the output rows
+ * over the pool's threads. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+#include "kernels/kernels_impl.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+static lt_isa isa_detected = LT_ISA_SCALAR;
+static _Atomic int isa_current = LT_ISA_SCALAR;
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+
+#if defined(LUTLM_HAVE_X86_KERNELS)
+static uint64_t read_xcr0(void) {
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* AVX2 needs AVX2 + FMA + F16C + BMI2 and the OS saving YMM state; AVX-512 level needs F, BW, VL
+ * (+ VBMI for vpermb) and the OS saving ZMM/opmask state. */
+static lt_isa detect_x86(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return LT_ISA_SCALAR;
+    bool osxsave = c & (1u << 27), avx = c & (1u << 28), fma = c & (1u << 12), f16c = c & (1u << 29);
+    if (!osxsave || !avx || !fma || !f16c) return LT_ISA_SCALAR;
+    uint64_t xcr0 = read_xcr0();
+    if ((xcr0 & 6) != 6) return LT_ISA_SCALAR;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return LT_ISA_SCALAR;
+    bool avx2 = b & (1u << 5), bmi2 = b & (1u << 8);
+    if (!avx2 || !bmi2) return LT_ISA_SCALAR;
+    bool f = b & (1u << 16), bw = b & (1u << 30), vl = b & (1u << 31), vbmi = c & (1u << 1);
+    if (f && bw && vl && vbmi && (xcr0 & 0xE6) == 0xE6) return LT_ISA_AVX512;
+    return LT_ISA_AVX2;
+}
+#endif
+
+static bool isa_from_name(const char *s, lt_isa *out) {
+    static const char *names[] = { "scalar", "avx2", "avx512", "neon", "dotprod" };
+    for (int i = 0; i < 5; i++)
+        if (!strcasecmp(s, names[i])) { *out = (lt_isa)i; return true; }
+    return false;
+}
+
+static void isa_init(void) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    isa_detected = detect_x86();
+#endif
+    lt_isa isa = isa_detected;
+    const char *env = getenv("LUTLM_ISA");
+    lt_isa want;
+    if (env && *env && isa_from_name(env, &want) && lt_isa_available(want)) isa = want;
+    atomic_store(&isa_current, (int)isa);
+}
+
+lt_isa lt_isa_detect(void) {
+    pthread_once(&isa_once, isa_init);
+    return isa_detected;
+}
+
+lt_isa lt_isa_active(void) {
+    pthread_once(&isa_once, isa_init);
+    return (lt_isa)atomic_load(&isa_current);
+}
+
+/* A level is available if this build has its kernels and the CPU can run them. The AVX-512 level
+ * runs the AVX2 kernels for now (no AVX-512 kernel yet: see docs/kernels.md). */
+bool lt_isa_available(lt_isa isa) {
+    lt_isa det = lt_isa_detect();
+    switch (isa) {
+    case LT_ISA_SCALAR: return true;
+    case LT_ISA_AVX2: return det == LT_ISA_AVX2 || det == LT_ISA_AVX512;
+    case LT_ISA_AVX512: return det == LT_ISA_AVX512;
+    default: return false;
+    }
+}
+
+bool lt_isa_set(lt_isa isa) {
+    if (!lt_isa_available(isa)) return lt_set_error("ISA %s is not available on this CPU/build", lt_isa_name(isa));
+    atomic_store(&isa_current, (int)isa);
+    return true;
+}
+
+const char *lt_isa_name(lt_isa isa) {
+    switch (isa) {
+    case LT_ISA_SCALAR: return "scalar";
+    case LT_ISA_AVX2: return "avx2";
+    case LT_ISA_AVX512: return "avx512";
+    case LT_ISA_NEON: return "neon";
+    case LT_ISA_NEON_DOTPROD: return "dotprod";
+    }
+    return "?";
+}
+
+static bool simd_x86(void) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    lt_isa isa = lt_isa_active();
+    return isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512;
+#else
+    return false;
+#endif
+}
+
+/* ---- parallel regions ---- */
+
+typedef struct {
+    const lt_qweight *w;
+    const lt_act *a;
+    const float *x;
+    float *y;
+    lt_lut_kernel lut;
+    lt_row_kernel rows;
+    lt_f32_kernel f32;
+} job;
+
+static void lut_task(void *ctx, int ith, int nth) {
+    job *j = ctx;
+    int64_t t0, t1;
+    lt_split_range(j->w->ntiles, 1, ith, nth, &t0, &t1);
+    if (t0 < t1) j->lut(j->w, j->a, t0, t1, j->y);
+}
+
+static void row_task(void *ctx, int ith, int nth) {
+    job *j = ctx;
+    int64_t r0, r1;
+    lt_split_range(j->w->m, 8, ith, nth, &r0, &r1);
+    if (r0 >= r1) return;
+    if (j->rows) j->rows(j->w, j->a, r0, r1, j->y);
+    else j->f32(j->w, j->x, j->a->n, r0, r1, j->y);
+}
+
+void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool, lt_kernel_path path) {
+    if (a->k != w->k) {
+        lt_set_error("lt_qweight_matmul: activations have K=%lld, weight K=%lld", (long long)a->k, (long long)w->k);
+        return;
+    }
+    if (a->n == 0) return;
+    if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
+    job j = { .w = w, .a = a, .y = y, .lut = lt_gemv_ref };
+    bool ok = true;
+    if (simd_x86()) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+        if (path == LT_PATH_VLUT) {
+            ok = lt_act_build_vlut(a, w->kind, w->nslots);
+            j.lut = lt_vlut_avx2;
+        } else {
+            ok = lt_act_build_gemv(a, w->kind, w->nslots);
+            j.lut = lt_gemv_avx2;
+        }
+#endif
+    }
+    if (ok && w->offset) ok = lt_act_build_gsum(a, w->group, w->ngroups);
+    if (!ok) {
+        memset(y, 0, (size_t)a->n * (size_t)w->m * sizeof(float));
+        return;
+    }
+    lt_pool_run(pool, lut_task, &j);
+}
+
+void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool) {
+    lt_qweight_matmul_path(w, a, y, pool, LT_PATH_AUTO);
+}
+
+/* One lt_act per calling thread, kept for the next call (a decode step makes hundreds of calls). */
+static _Thread_local lt_act *thread_act;
+
+static lt_act *prepared(const float *x, int64_t n, int64_t k) {
+    if (!thread_act) thread_act = lt_act_new();
+    if (!thread_act || !lt_act_prepare(thread_act, x, n, k)) return NULL;
+    return thread_act;
+}
+
+void lt_qweight_matmul(const lt_qweight *w, const float *x, int64_t n, float *y, lt_pool *pool) {
+    lt_act *a = prepared(x, n, w->k);
+    if (!a) {
+        memset(y, 0, (size_t)n * (size_t)w->m * sizeof(float));
+        return;
+    }
+    lt_qweight_matmul_path(w, a, y, pool, LT_PATH_AUTO);
+}
+
+void lt_qweight_matmul_baseline(const lt_qweight *w, const float *x, int64_t n, float *y, lt_pool *pool) {
+    lt_act *a = prepared(x, n, w->k);
+    if (!w->base || !a || !lt_act_build_gsum(a, w->group, w->ngroups)) {
+        if (!w->base) lt_set_error("lt_qweight_matmul_baseline: no baseline layout (lt_qweight_add_baseline)");
+        memset(y, 0, (size_t)n * (size_t)w->m * sizeof(float));
+        return;
+    }
+    job j = { .w = w, .a = a, .y = y, .rows = lt_baseline_ref };
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    if (simd_x86()) j.rows = lt_baseline_avx2;
+#endif
+    lt_pool_run(pool, row_task, &j);
+}
+
+void lt_qweight_matmul_f32(const lt_qweight *w, const float *x, int64_t n, float *y, lt_pool *pool) {
+    if (!w->f32) {
+        lt_set_error("lt_qweight_matmul_f32: no f32 layout (lt_qweight_add_f32)");
+        memset(y, 0, (size_t)n * (size_t)w->m * sizeof(float));
+        return;
+    }
+    lt_act shape = { .n = n, .k = w->k };
+    job j = { .w = w, .a = &shape, .x = x, .y = y, .f32 = lt_f32_ref };
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    if (simd_x86()) j.f32 = lt_f32_avx2;
+#endif
+    lt_pool_run(pool, row_task, &j);
+}

@@ -1,0 +1,94 @@
+/* Internals of the kernel library: the weight layout, the prepared activations and the per-ISA
+ * kernel entry points. docs/kernels.md describes the layouts byte by byte. */
+#ifndef LUTLM_KERNELS_KERNELS_IMPL_H
+#define LUTLM_KERNELS_KERNELS_IMPL_H
+
+#include "kernels/kernels.h"
+
+#define LT_TILE 32          /* output rows per tile: one byte lane each in a 256-bit vector */
+#define LT_CHUNK_SLOTS 64   /* slots added in int16 before widening: 64 * 508 < 32767 */
+#define LT_VLUT_NB 32       /* tokens per vector-LUT block: 32 int16 = two 256-bit vectors */
+#define LT_VLUT_KBLOCK 32   /* slots per K-block of the vector-LUT GEMM (32 KB of tables) */
+#define LT_VLUT_ROWS 256    /* rows per pass of the vector-LUT GEMM (partial sums on the stack) */
+#define LT_VLUT_MIN_N 16    /* AUTO picks the vector-LUT GEMM from this many tokens */
+
+/* How a weight's codes become table indices.
+ *  TERNARY: one slot = 2 weights, index = (t0 + 1) | (t1 + 1) << 2, one index plane;
+ *  PLANES:  one slot = 4 weights, one index per bit plane j: index bit i = bit j of q[4s + i]. */
+typedef enum { LT_QK_TERNARY, LT_QK_PLANES } lt_qkind;
+
+struct lt_qweight {
+    lt_qkind kind;
+    int planes;          /* index planes: 1 (ternary) or n (INTn) */
+    int64_t k, m;        /* logical shape: K inputs, M outputs */
+    int64_t kp;          /* K padded to the group (and to 8): zero weights past k */
+    int64_t ntiles;      /* ceil(m / 32); rows past m are zero */
+    int64_t kslot;       /* weights per slot: 2 (ternary) or 4 (planes) */
+    int64_t nslots;      /* kp / kslot, always even */
+    int64_t group;       /* weights per scale group along K (kp when one scale per row) */
+    int64_t ngroups;
+    bool per_row;        /* one scale per row: y = dot * s / a (BitNet); else fmaf over groups */
+    uint8_t *idx;        /* [ntiles][nslots/2][planes][32]: byte r = idx(slot 2p) | idx(slot 2p+1) << 4 */
+    float *scale;        /* [ntiles][ngroups][32] */
+    float *offset;       /* [ntiles][ngroups][32] (INTn) or NULL (ternary) */
+    /* Baseline layout (lt_qweight_add_baseline): per row, codes c (ternary t + 1, INTn q) packed
+     * 2 bits (128 weights in 32 bytes, byte j = c[j], c[j+32], c[j+64], c[j+96] at bits 6,4,2,0)
+     * or 4 bits (32 weights in 16 bytes, byte j = c[j] | c[j+16] << 4), rows of kb weights. */
+    int base_bits;       /* 0 = no baseline layout */
+    int64_t kb;
+    uint8_t *base;
+    float *f32;          /* [m][k] dequantized weights (lt_qweight_add_f32) or NULL */
+};
+
+static inline size_t lt_qw_tile_bytes(const lt_qweight *w) { return (size_t)(w->nslots / 2) * (size_t)w->planes * LT_TILE; }
+static inline int64_t lt_qw_group_slots(const lt_qweight *w) { return w->group / w->kslot; }
+/* The code of weight (row, k) read back from the LUT layout: t (ternary) or q (planes). */
+int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k);
+
+/* Prepared activations. xq rows have stride kx >= every padded K, zero past k. */
+struct lt_act {
+    int64_t n, k, kx;
+    int8_t *xq;          /* [n][kx] */
+    float *scale;        /* [n]: a = 127 / max|x| (1 if x is all zero) */
+    /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries */
+    uint8_t *gemv_tab[2];
+    int64_t gemv_slots[2];  /* slots built (0 = not built) */
+    /* Vector-LUT tables, per kind: [nblocks][nslots][16][LT_VLUT_NB] int16, padded tokens zero */
+    int16_t *vlut_tab[2];
+    int64_t vlut_slots[2];
+    /* Sums of xq per group for INTn offsets: [n][ngroups] and, for the GEMM, floats [nblocks][ngroups][NB] */
+    int32_t *gsum;
+    float *gsumf;
+    int64_t gsum_group, gsum_ngroups;
+    size_t cap_xq, cap_gemv[2], cap_vlut[2], cap_gsum, cap_gsumf;
+};
+
+static inline int64_t lt_act_blocks(const lt_act *a) { return (a->n + LT_VLUT_NB - 1) / LT_VLUT_NB; }
+
+/* Table builders (act.c), called before a parallel region. */
+bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots);
+bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots);
+bool lt_act_build_gsum(lt_act *a, int64_t group, int64_t ngroups);
+
+/* Kernels: tiles [t0, t1) of w for all tokens of a, writing y[n][m]. */
+typedef void (*lt_lut_kernel)(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_gemv_ref(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+/* Baseline kernels: rows [r0, r1). */
+typedef void (*lt_row_kernel)(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
+void lt_baseline_ref(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
+/* F32 baseline: rows [r0, r1) of y = W x with float x[n][k]. */
+typedef void (*lt_f32_kernel)(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
+void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
+
+#ifdef LUTLM_HAVE_X86_KERNELS
+void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
+void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
+#endif
+
+/* The combination of one row's integer group dots into its output (shared by the scalar kernels):
+ * per row: dot * s / a; per group: fmaf over groups, then / a. */
+static inline float lt_finish_row(float acc, float a) { return acc / a; }
+
+#endif

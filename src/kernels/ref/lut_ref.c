@@ -1,0 +1,80 @@
+/* Scalar reference kernels. They define the results every SIMD kernel must reproduce bit for bit:
+ * integer dot products per scale group, then the float combination (see kernels.h):
+ *   per row:   y = (float)dot * s / a
+ *   per group: f = fmaf(s_g, (float)dot_g, f) [; f = fmaf(m_g, (float)Σ_{k∈g} q_k, f)] in group order; y = f / a
+ * They read the codes back from the layout (lt_qw_code / the baseline packing), so they also check
+ * the packing. */
+#include <math.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "kernels/kernels_impl.h"
+
+/* y for one row given its codes c[kp] (t or q) and the int8 activations of one token. */
+static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const int8_t *xq, float a) {
+    int64_t tile = row / LT_TILE, lane = row % LT_TILE;
+    const float *s = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE + (size_t)lane;
+    const float *m = w->offset ? w->offset + (s - w->scale) : NULL;
+    if (w->per_row) {
+        int32_t dot = 0;
+        for (int64_t k = 0; k < w->kp; k++) dot += c[k] * xq[k];
+        return (float)dot * s[0] / a;
+    }
+    float f = 0.0f;
+    for (int64_t g = 0; g < w->ngroups; g++) {
+        int32_t dot = 0, sum = 0;
+        for (int64_t k = g * w->group; k < (g + 1) * w->group; k++) {
+            dot += c[k] * xq[k];
+            sum += xq[k];
+        }
+        f = fmaf(s[g * LT_TILE], (float)dot, f);
+        if (m) f = fmaf(m[g * LT_TILE], (float)sum, f);
+    }
+    return f / a;
+}
+
+/* Codes of one row (kp of them), read back from the LUT layout. */
+static void lut_row_codes(const lt_qweight *w, int64_t row, int8_t *c) {
+    for (int64_t k = 0; k < w->kp; k++) c[k] = (int8_t)lt_qw_code(w, row, k);
+}
+
+void lt_gemv_ref(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+    int8_t c[w->kp];
+    for (int64_t row = t0 * LT_TILE; row < LT_MIN(t1 * LT_TILE, w->m); row++) {
+        lut_row_codes(w, row, c);
+        for (int64_t n = 0; n < a->n; n++)
+            y[n * w->m + row] = row_output(w, row, c, a->xq + n * a->kx, a->scale[n]);
+    }
+}
+
+/* Codes of one row read from the baseline packing (ternary codes stored as t + 1). */
+static void baseline_row_codes(const lt_qweight *w, int64_t row, int8_t *c) {
+    const uint8_t *src = w->base + (size_t)row * (size_t)w->kb * (size_t)w->base_bits / 8;
+    int bias = w->kind == LT_QK_TERNARY ? 1 : 0;
+    for (int64_t k = 0; k < w->kp; k++) {
+        int code = w->base_bits == 2 ? (src[(k / 128) * 32 + k % 32] >> (6 - 2 * ((k % 128) / 32))) & 3
+                                     : (src[(k / 32) * 16 + k % 16] >> (4 * ((k % 32) / 16))) & 15;
+        c[k] = (int8_t)(code - bias);
+    }
+}
+
+void lt_baseline_ref(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y) {
+    int8_t c[w->kp];
+    for (int64_t row = r0; row < r1; row++) {
+        baseline_row_codes(w, row, c);
+        for (int64_t n = 0; n < a->n; n++)
+            y[n * w->m + row] = row_output(w, row, c, a->xq + n * a->kx, a->scale[n]);
+    }
+}
+
+void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y) {
+    for (int64_t row = r0; row < r1; row++) {
+        const float *wr = w->f32 + row * w->k;
+        for (int64_t t = 0; t < n; t++) {
+            const float *xr = x + t * w->k;
+            float acc = 0.0f;
+            for (int64_t k = 0; k < w->k; k++) acc += wr[k] * xr[k];
+            y[t * w->m + row] = acc;
+        }
+    }
+}

@@ -1,0 +1,210 @@
+/* AVX2 LUT kernels: bit-plane / ternary-pair table lookup with vpshufb (GEMV) and the vector-LUT
+ * GEMM (one index selects a row of 32 token sums). Results equal lt_gemv_ref bit for bit.
+ *
+ * GEMV, one 32-row tile and one token: a 256-bit load holds the 4-bit indices of slot pair p for
+ * all 32 rows (low nibble: slot 2p, high nibble: slot 2p+1). The token's table of a slot is 16
+ * int16 entries kept as 16 low bytes + 16 high bytes, so two vpshufb give both bytes of the 32
+ * entries and vpunpck{l,h}bw glues them into int16:
+ *   acc16 += T_2p[lo] + T_2p+1[hi]          (32 rows, int16: exact for 64 slots)
+ * Every 64 slots the int16 sums are widened to int32 (plane j shifted left by j); at the end of a
+ * scale group the int32 dot is scaled in float. vpunpcklbw works per 128-bit lane, so acc16[0]
+ * holds rows 0-7 | 16-23 and acc16[1] rows 8-15 | 24-31; the widening puts them back in order. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "kernels/kernels_impl.h"
+
+#define CHUNK_PAIRS (LT_CHUNK_SLOTS / 2)
+
+/* d[0..3] (int32, rows 0-7, 8-15, 16-23, 24-31) += acc16 << shift. */
+static inline void widen_add(__m256i d[4], __m256i acc_a, __m256i acc_b, int shift) {
+    __m128i sh = _mm_cvtsi32_si128(shift);
+    d[0] = _mm256_add_epi32(d[0], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc_a)), sh));
+    d[1] = _mm256_add_epi32(d[1], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc_b)), sh));
+    d[2] = _mm256_add_epi32(d[2], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc_a, 1)), sh));
+    d[3] = _mm256_add_epi32(d[3], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc_b, 1)), sh));
+}
+
+/* Integer dot of 32 rows over slot pairs [p0, p1) with P planes: d[0..3]. */
+static inline __attribute__((always_inline)) void tile_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0,
+                                                           int64_t p1, const int P, __m256i d[4]) {
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    for (int i = 0; i < 4; i++) d[i] = _mm256_setzero_si256();
+    for (int64_t c0 = p0; c0 < p1; c0 += CHUNK_PAIRS) {
+        int64_t c1 = LT_MIN(c0 + CHUNK_PAIRS, p1);
+        __m256i acc[4][2];
+        for (int j = 0; j < P; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
+        for (int64_t p = c0; p < c1; p++) {
+            const uint8_t *t = tab + p * 64;
+            __m256i tl0 = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)t));
+            __m256i th0 = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(t + 16)));
+            __m256i tl1 = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(t + 32)));
+            __m256i th1 = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(t + 48)));
+            const uint8_t *wp = wt + p * P * LT_TILE;
+            for (int j = 0; j < P; j++) {
+                __m256i v = _mm256_load_si256((const __m256i *)(wp + j * LT_TILE));
+                __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+                __m256i a0 = _mm256_shuffle_epi8(tl0, lo), b0 = _mm256_shuffle_epi8(th0, lo);
+                __m256i a1 = _mm256_shuffle_epi8(tl1, hi), b1 = _mm256_shuffle_epi8(th1, hi);
+                acc[j][0] = _mm256_add_epi16(acc[j][0],
+                                             _mm256_add_epi16(_mm256_unpacklo_epi8(a0, b0), _mm256_unpacklo_epi8(a1, b1)));
+                acc[j][1] = _mm256_add_epi16(acc[j][1],
+                                             _mm256_add_epi16(_mm256_unpackhi_epi8(a0, b0), _mm256_unpackhi_epi8(a1, b1)));
+            }
+        }
+        for (int j = 0; j < P; j++) widen_add(d, acc[j][0], acc[j][1], j);
+    }
+}
+
+static void store_rows(const lt_qweight *w, int64_t tile, float *yn, const __m256 out[4]) {
+    int64_t row0 = tile * LT_TILE;
+    if (row0 + LT_TILE <= w->m) {
+        for (int i = 0; i < 4; i++) _mm256_storeu_ps(yn + row0 + 8 * i, out[i]);
+        return;
+    }
+    float tmp[LT_TILE];
+    for (int i = 0; i < 4; i++) _mm256_storeu_ps(tmp + 8 * i, out[i]);
+    memcpy(yn + row0, tmp, (size_t)(w->m - row0) * sizeof(float));
+}
+
+static inline __attribute__((always_inline)) void gemv_tiles(const lt_qweight *w, const lt_act *a, int64_t t0,
+                                                             int64_t t1, float *y, const int P) {
+    size_t tile_bytes = lt_qw_tile_bytes(w);
+    int64_t stride = a->gemv_slots[w->kind] * 32, gpairs = lt_qw_group_slots(w) / 2;
+    for (int64_t tile = t0; tile < t1; tile++) {
+        const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
+        const float *sc = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
+        const float *of = w->offset ? w->offset + (sc - w->scale) : NULL;
+        for (int64_t n = 0; n < a->n; n++) {
+            const uint8_t *tab = a->gemv_tab[w->kind] + n * stride;
+            __m256 act = _mm256_set1_ps(a->scale[n]), out[4];
+            __m256i d[4];
+            if (w->per_row) {
+                tile_dot(wt, tab, 0, w->nslots / 2, P, d);
+                for (int i = 0; i < 4; i++)
+                    out[i] = _mm256_div_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(d[i]), _mm256_loadu_ps(sc + 8 * i)), act);
+            } else {
+                __m256 f[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
+                for (int64_t g = 0; g < w->ngroups; g++) {
+                    tile_dot(wt, tab, g * gpairs, (g + 1) * gpairs, P, d);
+                    const float *sg = sc + g * LT_TILE;
+                    for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(sg + 8 * i), _mm256_cvtepi32_ps(d[i]), f[i]);
+                    if (of) {
+                        __m256 sum = _mm256_set1_ps((float)a->gsum[n * a->gsum_ngroups + g]);
+                        for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(of + g * LT_TILE + 8 * i), sum, f[i]);
+                    }
+                }
+                for (int i = 0; i < 4; i++) out[i] = _mm256_div_ps(f[i], act);
+            }
+            store_rows(w, tile, y + n * w->m, out);
+        }
+    }
+}
+
+void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+    switch (w->planes) {
+    case 1: gemv_tiles(w, a, t0, t1, y, 1); break;
+    case 2: gemv_tiles(w, a, t0, t1, y, 2); break;
+    case 3: gemv_tiles(w, a, t0, t1, y, 3); break;
+    default: gemv_tiles(w, a, t0, t1, y, 4); break;
+    }
+}
+
+/* ---- vector-LUT GEMM ----
+ * Tables per block of 32 tokens: T[slot][index][32 tokens] int16. For one row and one slot pair,
+ * the index byte selects two rows of 32 int16 that are added to the row's 32 token sums: two
+ * loads and two adds per slot for 32 tokens, no shuffles. Loop order: token block, then 256-row
+ * chunk, then scale group and K-block of 32 slots (32 KB of tables, kept in L1 while every row of
+ * the chunk uses them), then rows. Per-row int32 sums and per-row float sums live on the stack. */
+
+#define NB LT_VLUT_NB
+
+/* ip[0..31] (int32) += the int16 token sums of one row over slots [s0, s1). */
+static inline __attribute__((always_inline)) void vlut_row(const uint8_t *wt, int r, const int16_t *tab, int64_t s0,
+                                                           int64_t s1, const int P, int32_t *ip) {
+    __m256i acc[4][2];
+    for (int j = 0; j < P; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
+    for (int64_t s = s0; s < s1; s += 2) {
+        const uint8_t *wp = wt + (s / 2) * P * LT_TILE + r;
+        for (int j = 0; j < P; j++) {
+            unsigned b = wp[j * LT_TILE];
+            const int16_t *e0 = tab + (s * 16 + (b & 15)) * NB, *e1 = tab + ((s + 1) * 16 + (b >> 4)) * NB;
+            acc[j][0] = _mm256_add_epi16(acc[j][0], _mm256_add_epi16(_mm256_load_si256((const __m256i *)e0),
+                                                                     _mm256_load_si256((const __m256i *)e1)));
+            acc[j][1] = _mm256_add_epi16(acc[j][1], _mm256_add_epi16(_mm256_load_si256((const __m256i *)(e0 + 16)),
+                                                                     _mm256_load_si256((const __m256i *)(e1 + 16))));
+        }
+    }
+    __m256i d[4];
+    for (int i = 0; i < 4; i++) d[i] = _mm256_load_si256((const __m256i *)(ip + 8 * i));
+    for (int j = 0; j < P; j++) {
+        __m128i sh = _mm_cvtsi32_si128(j);
+        d[0] = _mm256_add_epi32(d[0], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[j][0])), sh));
+        d[1] = _mm256_add_epi32(d[1], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc[j][0], 1)), sh));
+        d[2] = _mm256_add_epi32(d[2], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[j][1])), sh));
+        d[3] = _mm256_add_epi32(d[3], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_extracti128_si256(acc[j][1], 1)), sh));
+    }
+    for (int i = 0; i < 4; i++) _mm256_store_si256((__m256i *)(ip + 8 * i), d[i]);
+}
+
+static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w, const lt_act *a, int64_t t0,
+                                                             int64_t t1, float *y, const int P) {
+    enum { CHUNK_TILES = LT_VLUT_ROWS / LT_TILE };
+    _Alignas(32) int32_t ipart[LT_VLUT_ROWS][NB];
+    _Alignas(32) float fpart[LT_VLUT_ROWS][NB];
+    size_t tile_bytes = lt_qw_tile_bytes(w);
+    int64_t per_block = a->vlut_slots[w->kind] * 16 * NB, gslots = lt_qw_group_slots(w);
+    for (int64_t b = 0; b < lt_act_blocks(a); b++) {
+        const int16_t *tab = a->vlut_tab[w->kind] + b * per_block;
+        for (int64_t c0 = t0; c0 < t1; c0 += CHUNK_TILES) {
+            int64_t c1 = LT_MIN(c0 + CHUNK_TILES, t1), rows = (c1 - c0) * LT_TILE;
+            memset(ipart, 0, sizeof ipart);
+            memset(fpart, 0, sizeof fpart);
+            for (int64_t g = 0; g < w->ngroups; g++) {
+                for (int64_t s0 = g * gslots; s0 < (g + 1) * gslots; s0 += LT_VLUT_KBLOCK) {
+                    int64_t s1 = LT_MIN(s0 + LT_VLUT_KBLOCK, (g + 1) * gslots);
+                    for (int64_t tile = c0; tile < c1; tile++) {
+                        const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
+                        for (int r = 0; r < LT_TILE; r++)
+                            vlut_row(wt, r, tab, s0, s1, P, ipart[(tile - c0) * LT_TILE + r]);
+                    }
+                }
+                if (w->per_row) continue;
+                /* End of a scale group: f = fmaf(s, dot, f) [+ fmaf(m, Σq, f)] per row and token. */
+                const float *gs = a->gsumf ? a->gsumf + (b * a->gsum_ngroups + g) * NB : NULL;
+                for (int64_t i = 0; i < rows; i++) {
+                    int64_t tile = c0 + i / LT_TILE, lane = i % LT_TILE;
+                    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE + (size_t)lane;
+                    __m256 s = _mm256_set1_ps(w->scale[at]);
+                    for (int q = 0; q < NB; q += 8) {
+                        __m256 f = _mm256_load_ps(fpart[i] + q);
+                        __m256i d = _mm256_load_si256((const __m256i *)(ipart[i] + q));
+                        f = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(d), f);
+                        if (w->offset) f = _mm256_fmadd_ps(_mm256_set1_ps(w->offset[at]), _mm256_loadu_ps(gs + q), f);
+                        _mm256_store_ps(fpart[i] + q, f);
+                        _mm256_store_si256((__m256i *)(ipart[i] + q), _mm256_setzero_si256());
+                    }
+                }
+            }
+            /* Outputs, in the reference's float operations. */
+            for (int64_t i = 0; i < rows && c0 * LT_TILE + i < w->m; i++) {
+                int64_t row = c0 * LT_TILE + i;
+                float s = w->scale[(size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE)];
+                for (int64_t t = 0; t < NB && b * NB + t < a->n; t++) {
+                    int64_t tok = b * NB + t;
+                    y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * s / a->scale[tok] : fpart[i][t] / a->scale[tok];
+                }
+            }
+        }
+    }
+}
+
+void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+    switch (w->planes) {
+    case 1: vlut_tiles(w, a, t0, t1, y, 1); break;
+    case 2: vlut_tiles(w, a, t0, t1, y, 2); break;
+    case 3: vlut_tiles(w, a, t0, t1, y, 3); break;
+    default: vlut_tiles(w, a, t0, t1, y, 4); break;
+    }
+}
