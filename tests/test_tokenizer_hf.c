@@ -76,6 +76,8 @@ static void check_import(const char *name, const char *json_rel, const char *pre
         s = e + strlen(sep);
         line = nl ? nl + 1 : line + llen;
     }
+    free(inp);
+    free(out);
     fprintf(stderr, "%s: %d/%d strings match HF tokenizers\n", name, n_ok, n_all);
     CHECK(n_all >= 30);
 
