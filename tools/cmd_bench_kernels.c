@@ -1,10 +1,265 @@
-/* lutlm bench-kernels: not implemented yet (placeholder so the command table links). */
+/* lutlm bench-kernels: the LUT kernels against the int8 baseline and the machine's read bandwidth.
+ *
+ * For each weight shape (BitNet-b1.58-2B-4T and Llama-3-8B linears), format, token count N and
+ * thread count it times y = W x through
+ *   lut       lt_qweight_matmul (GEMV below LT_VLUT_MIN_N tokens, vector-LUT GEMM from there),
+ *   base      lt_qweight_matmul_baseline (decode to int8 + vpmaddubsw dot, same weights, same results),
+ *   gemv×N    (N >= 16 only) the GEMV kernel on all N tokens, for the vector-LUT speedup.
+ * Weights must come from DRAM, not cache: the tool makes enough copies of each matrix to fill
+ * --mem-mb (default 256 MiB, about 8x this machine's L3) and every call uses the next copy.
+ * Each cell is the median of --reps calls (at least one pass over the copies for GEMV).
+ * GB/s = bytes the kernel streams (lt_qweight_bytes / lt_qweight_baseline_bytes) / time. The read
+ * bandwidth is a streaming sum over 512 MiB, best of 5, measured by this tool on 1 and 2 threads. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "cli.h"
 #include "commands.h"
+#include "common/threadpool.h"
+#include "common/util.h"
+#include "formats/lut_formats.h"
+#include "kernels/kernels.h"
+
+enum { MAX_LIST = 16 };
+
+typedef struct { const char *model; int64_t k, m; } shape;
+static const shape all_shapes[] = {
+    { "bitnet-2b4t", 2560, 2560 }, { "bitnet-2b4t", 2560, 640 }, { "bitnet-2b4t", 2560, 6912 },
+    { "bitnet-2b4t", 6912, 2560 }, { "llama3-8b", 4096, 4096 }, { "llama3-8b", 4096, 1024 },
+    { "llama3-8b", 4096, 14336 }, { "llama3-8b", 14336, 4096 },
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "usage: lutlm bench-kernels [options]\n\n"
+            "Times the LUT kernels against the dequantize+int8-dot baseline on the same weights, with\n"
+            "weights rotated over copies so that they come from DRAM.\n\n"
+            "  -f, --formats LIST   formats (default i2_s,lut_int2_g128,lut_int4_g128; any kernel format)\n"
+            "  -n, --n LIST         token counts (default 1,8,32,128,512)\n"
+            "  -t, --threads LIST   thread counts (default 1,2)\n"
+            "  -s, --shapes LIST    shape indices 0-7 (default all): 0-3 BitNet-2B-4T, 4-7 Llama-3-8B\n"
+            "                       (a shape is [K, M]: K inputs, M outputs)\n"
+            "  -r, --reps N         timed calls per cell (default 9; GEMV cells also cover every copy)\n"
+            "      --mem-mb MB      total size of the weight copies (default 256)\n"
+            "      --max-n-formats  run N > 1 for the first format only (default: on; --all-n turns it off)\n"
+            "      --all-n          run every N for every format\n"
+            "  -h, --help           this help\n");
+}
+
+/* ---- read bandwidth: a streaming sum over a buffer far larger than any cache ---- */
+
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+typedef struct { const u64x2 *data; int64_t n; uint64_t sums[64]; } stream_job;
+
+static void stream_sum_task(void *arg, int ith, int nth) {
+    stream_job *job = arg;
+    int64_t i0, i1;
+    lt_split_range(job->n, 64, ith, nth, &i0, &i1);
+    u64x2 a0 = { 0, 0 }, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    for (int64_t i = i0; i < i1; i += 8) {
+        const u64x2 *p = job->data + i;
+        a0 += p[0]; a1 += p[1]; a2 += p[2]; a3 += p[3];
+        a4 += p[4]; a5 += p[5]; a6 += p[6]; a7 += p[7];
+    }
+    u64x2 s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+    job->sums[ith & 63] = s[0] + s[1];
+}
+
+static double read_bandwidth_gbps(lt_pool *pool) {
+    size_t bytes = (size_t)512 << 20;
+    void *buf = lt_aligned_alloc(64, bytes);
+    if (!buf) return 0;
+    memset(buf, 1, bytes);
+    stream_job job = { .data = buf, .n = (int64_t)(bytes / sizeof(u64x2)) };
+    double best = 0;
+    for (int pass = 0; pass < 5; pass++) {
+        double t0 = lt_time_now();
+        lt_pool_run(pool, stream_sum_task, &job);
+        double dt = lt_time_now() - t0;
+        if (dt > 0) best = fmax(best, (double)bytes / dt / 1e9);
+    }
+    lt_aligned_free(buf);
+    return best;
+}
+
+/* ---- timing ---- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef enum { RUN_LUT, RUN_BASE, RUN_GEMV } run_kind;
+
+typedef struct {
+    lt_qweight **copies;
+    int ncopies, next;
+    lt_act *act;
+} bench_weights;
+
+/* Median seconds of `reps` calls, each on the next copy (one untimed warm-up call first). */
+static double time_calls(bench_weights *bw, run_kind kind, const float *x, int64_t n, float *y, lt_pool *pool, int reps) {
+    double *t = malloc((size_t)reps * sizeof(double));
+    for (int i = -1; i < reps; i++) {
+        lt_qweight *w = bw->copies[bw->next];
+        bw->next = (bw->next + 1) % bw->ncopies;
+        double t0 = lt_time_now();
+        if (kind == RUN_LUT) lt_qweight_matmul(w, x, n, y, pool);
+        else if (kind == RUN_BASE) lt_qweight_matmul_baseline(w, x, n, y, pool);
+        else {
+            lt_act_prepare(bw->act, x, n, lt_qweight_k(w));
+            lt_qweight_matmul_path(w, bw->act, y, pool, LT_PATH_GEMV);
+        }
+        if (i >= 0) t[i] = lt_time_now() - t0;
+    }
+    qsort(t, (size_t)reps, sizeof(double), cmp_double);
+    double med = t[reps / 2];
+    free(t);
+    return med;
+}
+
+static float *random_matrix(int64_t k, int64_t m, bool ternary, uint64_t *seed) {
+    float *w = malloc((size_t)k * (size_t)m * sizeof(float));
+    if (!w) return NULL;
+    for (int64_t i = 0; i < k * m; i++) {
+        *seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint32_t r = (uint32_t)(*seed >> 33);
+        w[i] = ternary ? (float)((int)(r % 3) - 1) * 0.02f : ((float)(r & 0xFFFF) / 65536.0f - 0.5f) * 0.1f;
+    }
+    return w;
+}
+
+static bool make_copies(bench_weights *bw, const lt_format *fmt, int64_t k, int64_t m, size_t mem) {
+    uint64_t seed = 42, bytes;
+    int64_t ne[2] = { k, m };
+    if (!lt_format_tensor_bytes(fmt, ne, 2, &bytes)) return false;
+    float *src = random_matrix(k, m, fmt->ternary, &seed);
+    void *data = malloc(bytes);
+    if (!src || !data || !fmt->quantize(src, k, m, data)) {
+        free(src);
+        free(data);
+        return false;
+    }
+    lt_tensor t = { .name = "bench", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
+    lt_qweight *w = lt_qweight_from_tensor(&t);
+    free(src);
+    free(data);
+    if (!w || !lt_qweight_add_baseline(w)) return false;
+    size_t per = lt_qweight_bytes(w) + lt_qweight_baseline_bytes(w);
+    bw->ncopies = (int)LT_MAX(2, (mem + per - 1) / per);
+    bw->copies = calloc((size_t)bw->ncopies, sizeof *bw->copies);
+    bw->copies[0] = w;
+    for (int i = 1; i < bw->ncopies; i++)
+        if (!(bw->copies[i] = lt_qweight_clone(w))) return false;
+    bw->next = 0;
+    return true;
+}
+
+static void free_copies(bench_weights *bw) {
+    for (int i = 0; i < bw->ncopies; i++) lt_qweight_free(bw->copies[i]);
+    free(bw->copies);
+    bw->copies = NULL;
+    bw->ncopies = 0;
+}
 
 int cmd_bench_kernels(int argc, char **argv) {
-    (void)argc;
-    fprintf(stderr, "lutlm %s: not implemented yet\n", argv[0]);
-    return 2;
+    const char *cmd = argv[0];
+    const char *formats = "i2_s,lut_int2_g128,lut_int4_g128";
+    int ns[MAX_LIST] = { 1, 8, 32, 128, 512 }, nn = 5, threads[MAX_LIST] = { 1, 2 }, nt = 2;
+    int shapes[MAX_LIST] = { 0, 1, 2, 3, 4, 5, 6, 7 }, nshapes = 8, reps = 9;
+    long long mem_mb = 256;
+    bool all_n = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (cli_flag(argv, i, "-h", "--help")) { usage(stdout); return 0; }
+        else if (cli_option(argc, argv, &i, "-f", "--formats", &v)) formats = v;
+        else if (cli_option(argc, argv, &i, "-n", "--n", &v)) nn = cli_int_list(cmd, "--n", v, ns, MAX_LIST);
+        else if (cli_option(argc, argv, &i, "-t", "--threads", &v)) nt = cli_int_list(cmd, "--threads", v, threads, MAX_LIST);
+        else if (cli_option(argc, argv, &i, "-s", "--shapes", &v)) nshapes = cli_int_list(cmd, "--shapes", v, shapes, MAX_LIST);
+        else if (cli_option(argc, argv, &i, "-r", "--reps", &v)) reps = (int)cli_int(cmd, "--reps", v, 1, 1000);
+        else if (cli_option(argc, argv, &i, NULL, "--mem-mb", &v)) mem_mb = cli_int(cmd, "--mem-mb", v, 1, 1 << 20);
+        else if (cli_flag(argv, i, NULL, "--all-n")) all_n = true;
+        else if (cli_flag(argv, i, NULL, "--max-n-formats")) all_n = false;
+        else cli_unknown(cmd, argv[i]);
+    }
+    for (int i = 0; i < nshapes; i++)
+        if (shapes[i] < 0 || shapes[i] >= (int)LT_ARRAY_LEN(all_shapes)) {
+            fprintf(stderr, "lutlm %s: shape index %d out of range 0-7\n", cmd, shapes[i]);
+            return 2;
+        }
+
+    printf("# lutlm bench-kernels\n\nISA: %s (detected %s). Weights rotated over copies totalling >= %lld MiB.\n",
+           lt_isa_name(lt_isa_active()), lt_isa_name(lt_isa_detect()), mem_mb);
+    double bw_limit[MAX_LIST];
+    printf("Read bandwidth (streaming sum over 512 MiB, best of 5):");
+    for (int i = 0; i < nt; i++) {
+        lt_pool *pool = lt_pool_create(threads[i]);
+        bw_limit[i] = pool ? read_bandwidth_gbps(pool) : 0;
+        lt_pool_free(pool);
+        printf(" %d thread%s %.1f GB/s%s", threads[i], threads[i] > 1 ? "s" : "", bw_limit[i], i + 1 < nt ? "," : "\n\n");
+    }
+    printf("| shape [K, M] | format | N | thr | lut ms | lut GB/s | of read bw | base ms | base GB/s | lut vs base | gemv×N ms | vlut vs gemv×N |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    fflush(stdout);
+
+    char list[256];
+    snprintf(list, sizeof list, "%s", formats);
+    int fi = 0;
+    for (char *save = NULL, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save), fi++) {
+        const lt_format *fmt = lt_format_by_name(name);
+        if (!fmt || !lt_kernels_supports(fmt)) {
+            fprintf(stderr, "lutlm %s: no LUT kernel for format '%s'\n", cmd, name);
+            return 2;
+        }
+        for (int si = 0; si < nshapes; si++) {
+            const shape *sh = &all_shapes[shapes[si]];
+            bench_weights bw = { .act = lt_act_new() };
+            if (!make_copies(&bw, fmt, sh->k, sh->m, (size_t)mem_mb << 20)) {
+                fprintf(stderr, "lutlm %s: %s [%lld, %lld]: %s\n", cmd, name, (long long)sh->k, (long long)sh->m, lt_error());
+                free_copies(&bw);
+                lt_act_free(bw.act);
+                continue;
+            }
+            double lut_bytes = (double)lt_qweight_bytes(bw.copies[0]), base_bytes = (double)lt_qweight_baseline_bytes(bw.copies[0]);
+            int64_t max_n = 1;
+            for (int i = 0; i < nn; i++) max_n = LT_MAX(max_n, ns[i]);
+            float *x = malloc((size_t)(max_n * sh->k) * sizeof(float)), *y = malloc((size_t)(max_n * sh->m) * sizeof(float));
+            uint64_t seed = 7;
+            for (int64_t i = 0; i < max_n * sh->k; i++) {
+                seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+                x[i] = (float)((seed >> 40) & 0xFFFF) / 32768.0f - 1.0f;
+            }
+            for (int ti = 0; ti < nt; ti++) {
+                lt_pool *pool = lt_pool_create(threads[ti]);
+                for (int i = 0; i < nn; i++) {
+                    int64_t n = ns[i];
+                    if (n > 1 && fi > 0 && !all_n) continue;
+                    /* Small N: cover every copy so each call streams cold weights; large N: compute-bound. */
+                    int r = n <= 8 ? LT_MAX(reps, bw.ncopies) : reps;
+                    if (n >= 128) r = LT_MIN(r, 5);
+                    double t_lut = time_calls(&bw, RUN_LUT, x, n, y, pool, r);
+                    double t_base = time_calls(&bw, RUN_BASE, x, n, y, pool, r);
+                    double t_gemv = n >= 16 ? time_calls(&bw, RUN_GEMV, x, n, y, pool, LT_MIN(r, 3)) : 0;
+                    char gemv[64] = "", ratio[64] = "";
+                    if (t_gemv > 0) {
+                        snprintf(gemv, sizeof gemv, "%.3f", t_gemv * 1e3);
+                        snprintf(ratio, sizeof ratio, "%.2f×", t_gemv / t_lut);
+                    }
+                    printf("| %s %lld×%lld | %s | %lld | %d | %.3f | %.1f | %.0f%% | %.3f | %.1f | %.2f× | %s | %s |\n",
+                           sh->model, (long long)sh->k, (long long)sh->m, name, (long long)n, threads[ti], t_lut * 1e3,
+                           lut_bytes / t_lut / 1e9, 100.0 * lut_bytes / t_lut / 1e9 / bw_limit[ti], t_base * 1e3,
+                           base_bytes / t_base / 1e9, t_base / t_lut, gemv, ratio);
+                    fflush(stdout);
+                }
+                lt_pool_free(pool);
+            }
+            free(x);
+            free(y);
+            free_copies(&bw);
+            lt_act_free(bw.act);
+        }
+    }
+    return 0;
 }
