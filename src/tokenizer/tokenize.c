@@ -151,15 +151,10 @@ static int piece_bytes(const lt_vocab *v, int32_t id, char *buf, int cap, bool s
         /* byte-level: each code point of the token text stands for one byte */
         size_t pos = 0;
         while (pos < (size_t)tlen) {
-            int l = lt_utf8_len((uint8_t)t[pos]);
-            if (pos + (size_t)l > (size_t)tlen) l = tlen - (int)pos;
-            uint32_t *cp = NULL;
-            int ncp = lt_utf8_decode(t + pos, (size_t)l, &cp);
-            int byte = ncp == 1 ? lt_cpt_to_byte(cp[0]) : -1;
-            free(cp);
-            if (byte >= 0) { if (n < cap) buf[n] = (char)byte; n++; }
-            else { for (int k = 0; k < l; k++) { if (n < cap) buf[n] = t[pos + k]; n++; } }
-            pos += (size_t)l;
+            size_t at = pos;
+            int byte = lt_cpt_to_byte(lt_utf8_next(t, (size_t)tlen, &pos));
+            if (byte >= 0) { if (n < cap) buf[n] = (char)byte; n++; continue; }
+            for (size_t k = at; k < pos; k++) { if (n < cap) buf[n] = t[k]; n++; } /* not in the alphabet: as is */
         }
         return n;
     }
@@ -169,15 +164,7 @@ static int piece_bytes(const lt_vocab *v, int32_t id, char *buf, int cap, bool s
         return 1;
     }
     if (!(attr & LT_ATTR_NORMAL)) return 0;
-    if (v->type == LT_VOCAB_WPM) { /* "▁word" starts a word, other pieces continue it */
-        for (int k = 0; k < tlen; k++) {
-            if (k + 2 < tlen && !memcmp(t + k, "\xe2\x96\x81", 3)) { if (n < cap) buf[n] = ' '; n++; k += 2; continue; }
-            if (n < cap) buf[n] = t[k];
-            n++;
-        }
-        return n;
-    }
-    for (int k = 0; k < tlen; k++) { /* SPM: U+2581 -> ' ' */
+    for (int k = 0; k < tlen; k++) { /* SPM and WordPiece: U+2581 -> ' ' */
         if (k + 2 < tlen && !memcmp(t + k, "\xe2\x96\x81", 3)) { if (n < cap) buf[n] = ' '; n++; k += 2; continue; }
         if (n < cap) buf[n] = t[k];
         n++;

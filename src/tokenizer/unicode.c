@@ -38,6 +38,12 @@ int lt_utf8_decode(const char *text, size_t len, uint32_t **out) {
     return n;
 }
 
+uint32_t lt_utf8_next(const char *text, size_t len, size_t *pos) {
+    int64_t cp = decode_one((const uint8_t *)text, len, pos);
+    if (cp < 0) { (*pos)++; return 0xFFFD; }
+    return (uint32_t)cp;
+}
+
 int lt_utf8_encode(uint32_t cp, char *out) {
     if (cp < 0x80) { out[0] = (char)cp; return 1; }
     if (cp < 0x800) {

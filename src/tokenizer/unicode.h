@@ -33,6 +33,8 @@ static inline int lt_utf8_len(uint8_t c) {
 /* Decode text[0..len) into code points (*out, malloc'd; count returned, -1 on OOM). Invalid
  * sequences give U+FFFD and advance one byte, like llama.cpp's unicode_cpts_from_utf8. */
 int lt_utf8_decode(const char *text, size_t len, uint32_t **out);
+/* Decode the code point at text[*pos] and advance *pos (U+FFFD and one byte if invalid). */
+uint32_t lt_utf8_next(const char *text, size_t len, size_t *pos);
 /* Encode one code point; returns the byte count (1..4). */
 int lt_utf8_encode(uint32_t cp, char *out);
 
