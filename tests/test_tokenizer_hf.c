@@ -111,6 +111,29 @@ static void check_json(void) {
         CHECKF(b == NULL, "accepted malformed JSON '%s'", bad[i]);
         lt_json_free(b);
     }
+    /* every truncation and many single-byte corruptions of a valid document: no crash, and a
+     * truncated document is always rejected */
+    const char *doc = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"\\u0120b\": 1}, "
+                      "\"merges\": [\"a b\", [\"x\", \"y\"]]}, \"n\": -1.5e-3, \"t\": [true, false, null]}";
+    size_t dl = strlen(doc);
+    lt_json *whole = lt_json_parse(doc, dl);
+    CHECKF(whole != NULL, "%s", lt_error());
+    lt_json_free(whole);
+    for (size_t cut = 0; cut < dl; cut++) {
+        lt_json *t = lt_json_parse(doc, cut);
+        CHECKF(t == NULL, "accepted a truncation at %zu", cut);
+        lt_json_free(t);
+    }
+    char mutated[256];
+    uint32_t seed = 7;
+    for (int r = 0; r < 2000; r++) {
+        memcpy(mutated, doc, dl);
+        for (int k = 0; k < 1 + r % 3; k++) {
+            seed = seed * 1103515245u + 12345u;
+            mutated[(seed >> 8) % dl] = (char)(seed >> 24);
+        }
+        lt_json_free(lt_json_parse(mutated, dl));
+    }
     char deep[400];
     memset(deep, '[', sizeof deep);
     CHECK(lt_json_parse(deep, sizeof deep) == NULL);
