@@ -24,3 +24,8 @@ lutlm_cli_test(tokenizer_cli_chat unit sh -c
   "printf 'Tell me a story\\nWhat happened next?\\n/exit\\n' | \"$LUTLM_BIN\" chat -m \"$LUTLM_SHARED/models/stories260K/stories260K-f32.gguf\" --chat-template llama2 -n 24 -t 1 -c 256 | grep -q '[a-z]'")
 lutlm_cli_test(tokenizer_cli_chat_no_template unit sh -c
   "\"$LUTLM_BIN\" chat -m \"$LUTLM_SHARED/models/stories260K/stories260K-f32.gguf\" < /dev/null 2>&1 | grep -q 'no tokenizer.chat_template'")
+# quantized 3M files against llama.cpp's values (../shared/README.md; Q8_0 3.4173 default run / 3.4159 F32-KV run)
+lutlm_ppl_test(perplexity_bitllama2c_3M_tq2_0 bitllama2c-ternary/bitllama2c-3M-tq2_0.gguf 3.4174 128)
+lutlm_ppl_test(perplexity_bitllama2c_3M_tq1_0 bitllama2c-ternary/bitllama2c-3M-tq1_0.gguf 3.4174 128)
+lutlm_ppl_test(perplexity_bitllama2c_3M_q8_0 bitllama2c-ternary/bitllama2c-3M-q8_0.gguf 3.4166 128)
+lutlm_ppl_test(perplexity_bitllama2c_3M_q4_0 bitllama2c-ternary/bitllama2c-3M-q4_0.gguf 3.4556 128)
