@@ -1,0 +1,20 @@
+/* Synthetic models: the shape of a real model with random weights, built in memory (no GGUF file,
+ * no tokenizer), so that speed can be measured without downloading anything. */
+#ifndef LUTLM_MODEL_SYNTHETIC_H
+#define LUTLM_MODEL_SYNTHETIC_H
+
+#include <stdint.h>
+
+#include "lutlm.h"
+
+/* Build model `name` (see lt_synthetic_names) with every linear weight in format `weight_type`
+ * (NULL: tern2 for BitNet shapes, q4_0 for llama shapes) and the output head in `output_type`
+ * (NULL: f16; for a tied shape an f16 head shares the f16 token embedding, as in the real file).
+ * The token embedding is always f16. m->gguf and m->vocab are NULL. Same seed, same weights.
+ * NULL + lt_error() on an unknown name or type, or a shape the format cannot store. */
+lutlm_model *lt_model_synthetic(const char *name, const char *weight_type, const char *output_type, uint64_t seed);
+
+/* The known names, comma-separated, for help texts and error messages. */
+const char *lt_synthetic_names(void);
+
+#endif

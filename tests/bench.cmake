@@ -1,0 +1,11 @@
+# Synthetic models and `lutlm bench` (label unit: fast), `lutlm quantize` (label e2e: real models).
+lutlm_unit_test(test_synthetic ${CMAKE_CURRENT_SOURCE_DIR}/test_synthetic.c)
+
+# The bench command end to end on the tiny shape: a table, and JSON with the required fields.
+lutlm_cli_test(bench_synthetic_tiny unit lutlm bench --synthetic tiny -p 8 -n 4 -r 1)
+set_tests_properties(bench_synthetic_tiny PROPERTIES PASS_REGULAR_EXPRESSION "\\| tiny \\| tern2 \\| f16 \\|.*\\| tg4 \\|")
+lutlm_cli_test(bench_synthetic_tiny_json unit lutlm bench --synthetic tiny --output-type q8_0 -p 8 -n 4 -r 2 -t 1,2 -o json)
+set_tests_properties(bench_synthetic_tiny_json PROPERTIES PASS_REGULAR_EXPRESSION
+    "\n\\[\n  {\"model\": \"tiny\", \"type\": \"tern2\", \"output_type\": \"q8_0\", \"test\": \"pp8\".*\"threads\": 2.*\"test\": \"tg4\".*\"tokens_per_s\": [0-9.]+, \"stddev\": [0-9.]+, \"bytes_per_token\": [0-9]+, \"bw_gbps\": [0-9.]+, .*\"bw_limit_ratio\": [0-9.]+}\n\\]\n")
+lutlm_cli_test(bench_bad_type unit lutlm bench --synthetic tiny --type no-such-format -p 8 -n 4 -r 1)
+set_tests_properties(bench_bad_type PROPERTIES PASS_REGULAR_EXPRESSION "lutlm bench: synthetic model: unknown weight type 'no-such-format'")
