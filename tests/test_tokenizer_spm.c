@@ -71,6 +71,21 @@ int main(void) {
     acc[acc_n] = 0;
     CHECKF(!strcmp(acc, text), "stream gave \"%s\"", acc);
 
+    /* the SPM leading space: dropped after an unprinted BOS, kept after a printed "<s>" */
+    const int32_t once[] = { 1, 403, 407, 261, 378 };
+    for (int special = 0; special < 2; special++) {
+        lt_detok_init(&d, v, special);
+        acc_n = 0;
+        for (int i = 0; i < 5; i++) {
+            const char *out;
+            int k2 = lt_detok_push(&d, once[i], &out);
+            memcpy(acc + acc_n, out, (size_t)k2);
+            acc_n += k2;
+        }
+        acc[acc_n] = 0;
+        CHECKF(!strcmp(acc, special ? "<s> Once upon a time" : "Once upon a time"), "stream gave \"%s\"", acc);
+    }
+
     lt_vocab_free(v);
     gguf_close(f);
     return TEST_DONE();

@@ -233,12 +233,11 @@ int lt_detok_push(lt_detok *d, int32_t id, const char **out) {
     if (len < 0 || len > (int)sizeof piece - (int)sizeof d->pending) len = 0; /* absurdly long token: dropped */
     int skip = 0;
     if (d->first && len > 0) {
-        /* SPM: drop the space the tokenizer put in front of the text (not for control tokens like BOS) */
+        /* SPM: drop the space the tokenizer put in front of the text; a printed control token
+         * (e.g. "<s>" with special) comes first instead and keeps it, as llama.cpp prints "<s> Once" */
         bool ctrl = d->vocab->attr[id] & (LT_ATTR_CONTROL | LT_ATTR_UNKNOWN);
-        if (!ctrl) {
-            if (piece[0] == ' ') skip = 1;
-            d->first = false;
-        }
+        if (!ctrl && piece[0] == ' ') skip = 1;
+        d->first = false;
     }
     int n = 0;
     memcpy(d->out, d->pending, (size_t)d->n_pending);

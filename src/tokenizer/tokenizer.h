@@ -51,7 +51,8 @@ int lt_token_to_piece(const lt_vocab *v, int32_t id, char *buf, int buflen, bool
 typedef struct lt_detok {
     const lt_vocab *vocab;
     bool special;
-    bool first;          /* SPM: strip the leading space of the first piece after BOS */
+    bool first;          /* SPM: strip the leading space of the first piece after BOS (not after a
+                          * printed control piece: special output reads "<s> Once"); set false mid-stream */
     char pending[16];
     int n_pending;
     char out[512];
