@@ -53,6 +53,10 @@ int main(void) {
         int32_t ids[8];
         int n = lt_tokenize(v, "ab", 2, ids, 8, false, false);
         CHECK(n == 1 && ids[0] == 2);
+        /* BPE's default BOS/EOS (11) does not exist in a 3-token vocabulary: none, never a bad id */
+        CHECK(lt_vocab_bos(v) == -1 && lt_vocab_eos(v) == -1);
+        n = lt_tokenize(v, "ab", 2, ids, 8, true, false);
+        CHECK(n == 1 && ids[0] == 2);
         /* ids out of range are harmless */
         char buf[8];
         CHECK(lt_token_to_piece(v, 99, buf, sizeof buf, true) == 0);

@@ -139,8 +139,47 @@ static void check_json(void) {
     CHECK(lt_json_parse(deep, sizeof deep) == NULL);
 }
 
+/* A hand-made tokenizer.json: GPT-2's ByteLevel pre-tokenizer, or an unrecognised Split regex. */
+static void check_small_import(void) {
+    const char *gpt2 = "{\"added_tokens\": [{\"id\": 5, \"content\": \"<|end|>\", \"special\": true}],"
+                       " \"pre_tokenizer\": {\"type\": \"ByteLevel\", \"use_regex\": true},"
+                       " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"\\u0120\": 2, \"ab\": 3, \"\\u0120ab\": 4},"
+                       " \"merges\": [\"a b\", \"\\u0120 ab\"]}}";
+    const char *odd = "{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\","
+                      " \"pattern\": {\"Regex\": \"\\\\w+\"}}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}";
+    char json_path[] = "/tmp/lutlm-tokjson-XXXXXX", gguf_path[] = "/tmp/lutlm-tokgguf-XXXXXX";
+    int fd1 = mkstemp(json_path), fd2 = mkstemp(gguf_path);
+    CHECK(fd1 >= 0 && fd2 >= 0);
+    if (fd1 < 0 || fd2 < 0) return;
+    close(fd2);
+    CHECK(write(fd1, gpt2, strlen(gpt2)) == (ssize_t)strlen(gpt2));
+    close(fd1);
+    bool ok = lt_convert_hf_tokenizer(json_path, gguf_path);
+    CHECKF(ok, "%s", lt_error());
+    gguf_file *f = ok ? gguf_open(gguf_path) : NULL;
+    lt_vocab *v = f ? lt_vocab_load(f) : NULL;
+    CHECKF(v != NULL, "%s", lt_error());
+    if (v) {
+        CHECK(!strcmp(gguf_get_str(f, "tokenizer.ggml.pre"), "gpt-2"));
+        int32_t ids[8];
+        int n = lt_tokenize(v, "ab ab<|end|>", 12, ids, 8, false, true);
+        CHECK(n == 3 && ids[0] == 3 && ids[1] == 4 && ids[2] == 5);
+        CHECK(lt_vocab_token_type(v, 5) == LT_TOKEN_CONTROL);
+    }
+    lt_vocab_free(v);
+    gguf_close(f);
+    FILE *fp = fopen(json_path, "w");
+    if (fp) { fputs(odd, fp); fclose(fp); }
+    CHECK(!lt_convert_hf_tokenizer(json_path, gguf_path));
+    CHECKF(strstr(lt_error(), "unrecognised pre_tokenizer") != NULL, "%s", lt_error());
+    CHECK(!lt_convert_hf_tokenizer("/nonexistent/tokenizer.json", gguf_path));
+    unlink(json_path);
+    unlink(gguf_path);
+}
+
 int main(void) {
     check_json();
+    check_small_import();
     check_import("llama3", "models/tokenizer-llama3-npm/tokenizer.json", "llama-bpe", "<|eot_id|>");
     check_import("qwen3", "models/tokenizer-qwen3-npm/tokenizer.json", "qwen2", "<|im_end|>");
     return TEST_DONE();

@@ -270,6 +270,10 @@ lt_vocab *lt_vocab_load(const gguf_file *f) {
     read_id(f, v, "tokenizer.ggml.mask_token_id", &v->mask);
     read_id(f, v, "tokenizer.ggml.eot_token_id", &v->eot);
     read_id(f, v, "tokenizer.ggml.eom_token_id", &v->eom);
+    /* a default that does not exist in a small vocabulary (e.g. BPE's BOS 11) means "none" */
+    int32_t *ids[] = { &v->bos, &v->eos, &v->unk, &v->sep, &v->pad, &v->cls, &v->mask, &v->eot, &v->eom };
+    for (size_t i = 0; i < LT_ARRAY_LEN(ids); i++)
+        if (*ids[i] >= v->n_tokens) *ids[i] = -1;
     bool b;
     if (gguf_get_bool(f, "tokenizer.ggml.add_bos_token", &b)) v->add_bos = b;
     if (gguf_get_bool(f, "tokenizer.ggml.add_eos_token", &b)) v->add_eos = b;
