@@ -390,6 +390,69 @@ static void test_errors(void) {
     expect_error(tmp_path("huge.bin"), tok, "overflow");
 }
 
+/* Random headers and sizes: every file either converts or is refused with a message (under
+ * ASan/UBSan this checks that nothing is read out of bounds). Most configurations are valid and
+ * most sizes are a layout's exact size, possibly off by a little; some fields are then corrupted. */
+static uint32_t rng_state = 2024;
+static uint32_t rnd(uint32_t n) {
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (rng_state >> 8) % n;
+}
+
+static void test_random_headers(void) {
+    char tok[512];
+    snprintf(tok, sizeof tok, "%s", shared_path("models/stories260K/tok512.bin"));
+    int converted = 0;
+    for (int iter = 0; iter < 300; iter++) {
+        const int64_t NH = 1 << rnd(3), NKV = NH >> rnd(2), D = NH * 2 * (1 + rnd(4)), H = 1 + rnd(40);
+        const int64_t L = 1 + rnd(3), V = 64 + rnd(449), S = 1 + rnd(16), KV = D / NH * (NKV ? NKV : 1);
+        const int layout = (int)rnd(3); /* 0 legacy fp32, 1 ak42 v1 fp32, 2 ak42 v1 ternary */
+        const bool shared = layout == 2 || rnd(2);
+        int32_t cfg[7] = { (int32_t)D, (int32_t)H, (int32_t)L, (int32_t)NH, (int32_t)NKV, (int32_t)V, (int32_t)S };
+        if (layout == 0 && !shared) cfg[5] = -cfg[5];
+        int64_t body;
+        if (layout == 2) {
+            const int64_t n[7] = { D * D, D * KV, D * KV, D * D, D * H, H * D, D * H };
+            body = 4 * (D + V * D);
+            for (int k = 0; k < 7; k++) body += L * (4 + (n[k] + 3) / 4);
+        } else {
+            body = 4 * (V * D * (shared ? 1 : 2) + (2 * L + 1) * D + L * D * (2 * D + 2 * KV) + L * D * H * 3 +
+                        (layout == 0 ? S * (D / NH) : 0));
+        }
+        if (rnd(3) == 0) body += (int64_t)rnd(9) - 4;
+        if (rnd(4) == 0) cfg[rnd(7)] = (int32_t)rnd(1000) - 10;
+        uint8_t header[256] = { 0 };
+        size_t header_len = 28;
+        if (layout == 0) {
+            memcpy(header, cfg, 28);
+        } else {
+            uint32_t magic = 0x616b3432;
+            int32_t version = 1;
+            memcpy(header, &magic, 4);
+            memcpy(header + 4, &version, 4);
+            memcpy(header + 8, cfg, 28);
+            header[36] = shared;
+            header_len = 256;
+        }
+        FILE *f = fopen(tmp_path("random.bin"), "wb");
+        fwrite(header, 1, header_len, f);
+        for (int64_t i = 0; i < body; i++) fputc((int)rnd(256) & (layout == 2 ? 0x55 : 0x3f), f); /* small floats */
+        fclose(f);
+        lt_convert_options opt = { .tokenizer_path = tok, .quiet = true, .bit_order = rnd(2) ? L2C_BITS_AUTO : L2C_BITS_LSB };
+        lt_clear_error();
+        bool ok = lt_convert_llama2c(tmp_path("random.bin"), tmp_path("random.gguf"), &opt);
+        CHECKF(ok || strlen(lt_error()) > 10, "iteration %d: failed without a message", iter);
+        if (ok) { /* what was written must open */
+            gguf_file *g = gguf_open(tmp_path("random.gguf"));
+            CHECKF(g != NULL, "iteration %d: converted file does not open: %s", iter, lt_error());
+            gguf_close(g);
+        }
+        converted += ok;
+    }
+    CHECK(converted > 50);
+    fprintf(stderr, "random headers: %d of 300 converted, the rest refused with a message\n", converted);
+}
+
 int main(void) {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(tmpdir, sizeof tmpdir, "%s/lutlm-test-convert-XXXXXX", base);
@@ -398,6 +461,7 @@ int main(void) {
     test_ternary();
     test_bit_order_detection();
     test_errors();
+    test_random_headers();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
