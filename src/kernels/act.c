@@ -20,6 +20,13 @@ static bool grow(void **buf, size_t *cap, size_t bytes) {
     return *buf != NULL;
 }
 
+/* nearbyintf for |v| <= 2^22 in the default rounding mode (round half to even), without the libm
+ * call: adding 1.5 * 2^23 pushes the fraction bits out. |x * a| <= 127 here; NaN stays NaN. */
+static inline float round_half_even(float v) {
+    const float magic = 12582912.0f;
+    return fabsf(v) < 4194304.0f ? (v + magic) - magic : v;
+}
+
 lt_act *lt_act_new(void) { return lt_calloc(1, sizeof(lt_act)); }
 
 void lt_act_free(lt_act *a) {
@@ -52,10 +59,13 @@ bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) {
         const float *xr = x + t * k;
         int8_t *q = a->xq + t * kx;
         float amax = 0.0f;
-        for (int64_t i = 0; i < k; i++) amax = fmaxf(amax, fabsf(xr[i]));
+        for (int64_t i = 0; i < k; i++) {
+            float v = fabsf(xr[i]);
+            amax = v > amax ? v : amax; /* not fmaxf: a libm call on plain x86-64 */
+        }
         float s = amax > 0.0f ? 127.0f / amax : 1.0f;
         for (int64_t i = 0; i < k; i++) {
-            float v = nearbyintf(xr[i] * s);
+            float v = round_half_even(xr[i] * s);
             q[i] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : v);
         }
         memset(q + k, 0, (size_t)(kx - k));
@@ -65,57 +75,93 @@ bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) {
     return true;
 }
 
-/* The 16 int16 entries of slot s for token row q. */
-static void slot_entries(lt_qkind kind, const int8_t *q, int64_t s, int16_t e[16]) {
-    if (kind == LT_QK_TERNARY) {
-        int q0 = q[2 * s], q1 = q[2 * s + 1];
-        for (int i = 0; i < 16; i++) {
-            int c0 = i & 3, c1 = i >> 2;
-            e[i] = (c0 == 3 || c1 == 3) ? 0 : (int16_t)((c0 - 1) * q0 + (c1 - 1) * q1);
-        }
-    } else {
-        const int8_t *x = q + 4 * s;
-        for (int i = 0; i < 16; i++)
-            e[i] = (int16_t)((i & 1 ? x[0] : 0) + (i & 2 ? x[1] : 0) + (i & 4 ? x[2] : 0) + (i & 8 ? x[3] : 0));
-    }
-}
+/* Table entry i of a slot = Σ_b coef[kind][b][i] * q[b] over the slot's weights (see the top). */
+static const int8_t coef[2][4][16] = {
+    { { -1, 0, 1, 0, -1, 0, 1, 0, -1, 0, 1, 0, 0, 0, 0, 0 },   /* ternary: c0 - 1 (0 if c0 or c1 = 3) */
+      { -1, -1, -1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0 } }, /*          c1 - 1 */
+    { { 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1 },      /* planes: bit b of i */
+      { 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1 },
+      { 0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1 },
+      { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1 } },
+};
 
-bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots) {
-    if (a->gemv_slots[kind] >= nslots) return true;
-    size_t bytes = (size_t)(a->n ? a->n : 1) * (size_t)nslots * 32;
-    if (!grow((void **)&a->gemv_tab[kind], &a->cap_gemv[kind], bytes)) return false;
+static int slot_width(lt_qkind kind) { return kind == LT_QK_TERNARY ? 2 : 4; }
+
+typedef struct {
+    lt_act *a;
+    lt_qkind kind;
+    int64_t nslots;
+} build_job;
+
+/* GEMV tables of slots [s0, s1) for every token: 16 low bytes, then 16 high bytes per slot. */
+static void gemv_tables_task(void *ctx, int ith, int nth) {
+    build_job *j = ctx;
+    const lt_act *a = j->a;
+    int width = slot_width(j->kind);
+    int64_t s0, s1;
+    lt_split_range(j->nslots, 16, ith, nth, &s0, &s1);
     for (int64_t t = 0; t < a->n; t++) {
-        uint8_t *tab = a->gemv_tab[kind] + (size_t)t * (size_t)nslots * 32;
-        for (int64_t s = 0; s < nslots; s++) {
-            int16_t e[16];
-            slot_entries(kind, a->xq + t * a->kx, s, e);
+        uint8_t *tab = a->gemv_tab[j->kind] + (size_t)t * (size_t)j->nslots * 32;
+        const int8_t *q = a->xq + t * a->kx;
+        for (int64_t s = s0; s < s1; s++) {
+            int16_t e[16] = { 0 };
+            for (int b = 0; b < width; b++) {
+                int16_t x = q[s * width + b];
+                for (int i = 0; i < 16; i++) e[i] = (int16_t)(e[i] + coef[j->kind][b][i] * x);
+            }
             for (int i = 0; i < 16; i++) {
                 tab[s * 32 + i] = (uint8_t)((uint16_t)e[i] & 0xFF);
                 tab[s * 32 + 16 + i] = (uint8_t)((uint16_t)e[i] >> 8);
             }
         }
     }
+}
+
+bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool) {
+    if (a->gemv_slots[kind] >= nslots) return true;
+    size_t bytes = (size_t)(a->n ? a->n : 1) * (size_t)nslots * 32;
+    if (!grow((void **)&a->gemv_tab[kind], &a->cap_gemv[kind], bytes)) return false;
+    build_job j = { a, kind, nslots };
+    lt_pool_run(pool, gemv_tables_task, &j);
     a->gemv_slots[kind] = nslots;
     return true;
 }
 
-bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots) {
-    if (a->vlut_slots[kind] >= nslots) return true;
-    int64_t nb = lt_act_blocks(a);
-    size_t per_block = (size_t)nslots * 16 * LT_VLUT_NB;
-    if (!grow((void **)&a->vlut_tab[kind], &a->cap_vlut[kind], (nb ? (size_t)nb : 1) * per_block * sizeof(int16_t)))
-        return false;
-    for (int64_t b = 0; b < nb; b++) {
-        int16_t *tab = a->vlut_tab[kind] + (size_t)b * per_block;
-        for (int t = 0; t < LT_VLUT_NB; t++) {
-            int64_t tok = b * LT_VLUT_NB + t;
-            for (int64_t s = 0; s < nslots; s++) {
-                int16_t e[16] = { 0 };
-                if (tok < a->n) slot_entries(kind, a->xq + tok * a->kx, s, e);
-                for (int i = 0; i < 16; i++) tab[(s * 16 + i) * LT_VLUT_NB + t] = e[i];
+/* Vector-LUT tables of slots [s0, s1) for every block of tokens: for each slot and index, the
+ * entries of the block's tokens side by side (a loop over tokens the compiler vectorizes). */
+static void vlut_tables_task(void *ctx, int ith, int nth) {
+    build_job *j = ctx;
+    const lt_act *a = j->a;
+    int width = slot_width(j->kind);
+    int64_t s0, s1;
+    lt_split_range(j->nslots, 16, ith, nth, &s0, &s1);
+    for (int64_t blk = 0; blk < lt_act_blocks(a); blk++) {
+        int16_t *tab = a->vlut_tab[j->kind] + (size_t)blk * (size_t)j->nslots * LT_VLUT_SLOT * LT_VLUT_NB;
+        int64_t nt = LT_MIN(LT_VLUT_NB, a->n - blk * LT_VLUT_NB);
+        for (int64_t s = s0; s < s1; s++) {
+            int16_t x[4][LT_VLUT_NB] = { { 0 } };
+            for (int b = 0; b < width; b++)
+                for (int64_t t = 0; t < nt; t++) x[b][t] = a->xq[(blk * LT_VLUT_NB + t) * a->kx + s * width + b];
+            for (int i = 0; i < 16; i++) {
+                int16_t *e = tab + (s * LT_VLUT_SLOT + i) * LT_VLUT_NB;
+                for (int t = 0; t < LT_VLUT_NB; t++) e[t] = 0;
+                for (int b = 0; b < width; b++) {
+                    int16_t c = coef[j->kind][b][i];
+                    for (int t = 0; t < LT_VLUT_NB; t++) e[t] = (int16_t)(e[t] + c * x[b][t]);
+                }
             }
         }
     }
+}
+
+bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool) {
+    if (a->vlut_slots[kind] >= nslots) return true;
+    int64_t nb = lt_act_blocks(a);
+    size_t per_block = (size_t)nslots * LT_VLUT_SLOT * LT_VLUT_NB;
+    if (!grow((void **)&a->vlut_tab[kind], &a->cap_vlut[kind], (nb ? (size_t)nb : 1) * per_block * sizeof(int16_t)))
+        return false;
+    build_job j = { a, kind, nslots };
+    lt_pool_run(pool, vlut_tables_task, &j);
     a->vlut_slots[kind] = nslots;
     return true;
 }

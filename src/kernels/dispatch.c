@@ -149,10 +149,10 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (simd_x86()) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
         if (path == LT_PATH_VLUT) {
-            ok = lt_act_build_vlut(a, w->kind, w->nslots);
+            ok = lt_act_build_vlut(a, w->kind, w->nslots, pool);
             j.lut = lt_vlut_avx2;
         } else {
-            ok = lt_act_build_gemv(a, w->kind, w->nslots);
+            ok = lt_act_build_gemv(a, w->kind, w->nslots, pool);
             j.lut = lt_gemv_avx2;
         }
 #endif

@@ -8,9 +8,11 @@
 #define LT_TILE 32          /* output rows per tile: one byte lane each in a 256-bit vector */
 #define LT_CHUNK_SLOTS 64   /* slots added in int16 before widening: 64 * 508 < 32767 */
 #define LT_VLUT_NB 32       /* tokens per vector-LUT block: 32 int16 = two 256-bit vectors */
-#define LT_VLUT_KBLOCK 32   /* slots per K-block of the vector-LUT GEMM (32 KB of tables) */
+#define LT_VLUT_KBLOCK 64   /* slots per K-block of the vector-LUT GEMM (int16 limit; 68 KB of table rows) */
+#define LT_VLUT_SLOT 17     /* table rows per slot: 16 indices + 1 unused, so that the slots of a
+                             * K-block spread over all L1 sets instead of 16 of every 64 */
 #define LT_VLUT_ROWS 256    /* rows per pass of the vector-LUT GEMM (partial sums on the stack) */
-#define LT_VLUT_MIN_N 16    /* AUTO picks the vector-LUT GEMM from this many tokens */
+#define LT_VLUT_MIN_N 32    /* AUTO picks the vector-LUT GEMM from this many tokens (measured break-even) */
 
 /* How a weight's codes become table indices.
  *  TERNARY: one slot = 2 weights, index = (t0 + 1) | (t1 + 1) << 2, one index plane;
@@ -53,7 +55,8 @@ struct lt_act {
     /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries */
     uint8_t *gemv_tab[2];
     int64_t gemv_slots[2];  /* slots built (0 = not built) */
-    /* Vector-LUT tables, per kind: [nblocks][nslots][16][LT_VLUT_NB] int16, padded tokens zero */
+    /* Vector-LUT tables, per kind: [nblocks][nslots][LT_VLUT_SLOT][LT_VLUT_NB] int16 (row 16 unused),
+     * padded tokens zero */
     int16_t *vlut_tab[2];
     int64_t vlut_slots[2];
     /* Sums of xq per group for INTn offsets: [n][ngroups] and, for the GEMM, floats [nblocks][ngroups][NB] */
@@ -65,9 +68,9 @@ struct lt_act {
 
 static inline int64_t lt_act_blocks(const lt_act *a) { return (a->n + LT_VLUT_NB - 1) / LT_VLUT_NB; }
 
-/* Table builders (act.c), called before a parallel region. */
-bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots);
-bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots);
+/* Table builders (act.c): allocate, then fill in a parallel region (split over slots). */
+bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool);
+bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool);
 bool lt_act_build_gsum(lt_act *a, int64_t group, int64_t ngroups);
 
 /* Kernels: tiles [t0, t1) of w for all tokens of a, writing y[n][m]. */
@@ -86,9 +89,5 @@ void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
 void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
 void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
 #endif
-
-/* The combination of one row's integer group dots into its output (shared by the scalar kernels):
- * per row: dot * s / a; per group: fmaf over groups, then / a. */
-static inline float lt_finish_row(float acc, float a) { return acc / a; }
 
 #endif

@@ -35,11 +35,25 @@ static inline __m256i unit_codes(const uint8_t *row, int bits, int64_t u) {
     return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
-/* Σ c·q over units [u0, u1): int16 pair sums from vpmaddubsw, four units at a time, then int32. */
+/* Σ c·q over units [u0, u1): int16 pair sums from vpmaddubsw (up to four units, |sum| <= 4 * 2 *
+ * 15 * 127 < 2^15), then int32. Whole 2-bit blocks take one load and four immediate shifts. */
 static inline int32_t units_dot(const uint8_t *row, int bits, const int8_t *xq, int64_t u0, int64_t u1) {
-    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1), m3 = _mm256_set1_epi8(3);
     __m256i acc = _mm256_setzero_si256();
-    for (int64_t u = u0; u < u1; u += 4) {
+    int64_t u = u0;
+    if (bits == 2)
+        for (; u % 4 == 0 && u + 4 <= u1; u += 4) {
+            __m256i v = _mm256_loadu_si256((const __m256i *)(row + (u / 4) * 32));
+            const int8_t *x = xq + u * 32;
+            __m256i s16 = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 6), m3), _mm256_loadu_si256((const __m256i *)x));
+            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 4), m3),
+                                                             _mm256_loadu_si256((const __m256i *)(x + 32))));
+            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v, 2), m3),
+                                                             _mm256_loadu_si256((const __m256i *)(x + 64))));
+            s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(_mm256_and_si256(v, m3), _mm256_loadu_si256((const __m256i *)(x + 96))));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(s16, ones));
+        }
+    for (; u < u1; u += 4) {
         __m256i s16 = _mm256_setzero_si256();
         for (int64_t v = u; v < LT_MIN(u + 4, u1); v++) {
             __m256i x = _mm256_loadu_si256((const __m256i *)(xq + v * 32));

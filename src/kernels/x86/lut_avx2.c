@@ -34,6 +34,7 @@ static inline __attribute__((always_inline)) void tile_dot(const uint8_t *wt, co
     for (int64_t c0 = p0; c0 < p1; c0 += CHUNK_PAIRS) {
         int64_t c1 = LT_MIN(c0 + CHUNK_PAIRS, p1);
         __m256i acc[4][2];
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < P; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
         for (int64_t p = c0; p < c1; p++) {
             const uint8_t *t = tab + p * 64;
@@ -42,6 +43,7 @@ static inline __attribute__((always_inline)) void tile_dot(const uint8_t *wt, co
             __m256i tl1 = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(t + 32)));
             __m256i th1 = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(t + 48)));
             const uint8_t *wp = wt + p * P * LT_TILE;
+            _Pragma("GCC unroll 4")
             for (int j = 0; j < P; j++) {
                 __m256i v = _mm256_load_si256((const __m256i *)(wp + j * LT_TILE));
                 __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
@@ -53,6 +55,7 @@ static inline __attribute__((always_inline)) void tile_dot(const uint8_t *wt, co
                                              _mm256_add_epi16(_mm256_unpackhi_epi8(a0, b0), _mm256_unpackhi_epi8(a1, b1)));
             }
         }
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < P; j++) widen_add(d, acc[j][0], acc[j][1], j);
     }
 }
@@ -119,25 +122,32 @@ void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
  * the chunk uses them), then rows. Per-row int32 sums and per-row float sums live on the stack. */
 
 #define NB LT_VLUT_NB
+_Static_assert(NB == 32, "vlut_row addresses table entries of 64 bytes");
+#define SLOT_BYTES (LT_VLUT_SLOT * NB * 2)
 
 /* ip[0..31] (int32) += the int16 token sums of one row over slots [s0, s1). */
 static inline __attribute__((always_inline)) void vlut_row(const uint8_t *wt, int r, const int16_t *tab, int64_t s0,
                                                            int64_t s1, const int P, int32_t *ip) {
     __m256i acc[4][2];
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < P; j++) acc[j][0] = acc[j][1] = _mm256_setzero_si256();
-    for (int64_t s = s0; s < s1; s += 2) {
-        const uint8_t *wp = wt + (s / 2) * P * LT_TILE + r;
+    /* Entry (slot, index) is 64 bytes at slot * SLOT_BYTES + index * 64: the byte b of a pair gives
+     * the offsets (b & 15) << 6 and (b >> 4) << 6 = (b << 2) & 0x3C0 without a multiply. */
+    const uint8_t *tp = (const uint8_t *)(tab + s0 * LT_VLUT_SLOT * NB);
+    const uint8_t *wp = wt + (s0 / 2) * P * LT_TILE + r;
+    for (int64_t s = s0; s < s1; s += 2, tp += 2 * SLOT_BYTES, wp += P * LT_TILE) {
+        _Pragma("GCC unroll 4")
         for (int j = 0; j < P; j++) {
             unsigned b = wp[j * LT_TILE];
-            const int16_t *e0 = tab + (s * 16 + (b & 15)) * NB, *e1 = tab + ((s + 1) * 16 + (b >> 4)) * NB;
-            acc[j][0] = _mm256_add_epi16(acc[j][0], _mm256_add_epi16(_mm256_load_si256((const __m256i *)e0),
-                                                                     _mm256_load_si256((const __m256i *)e1)));
-            acc[j][1] = _mm256_add_epi16(acc[j][1], _mm256_add_epi16(_mm256_load_si256((const __m256i *)(e0 + 16)),
-                                                                     _mm256_load_si256((const __m256i *)(e1 + 16))));
+            const __m256i *e0 = (const __m256i *)(tp + ((b << 6) & 0x3C0));
+            const __m256i *e1 = (const __m256i *)(tp + SLOT_BYTES + ((b << 2) & 0x3C0));
+            acc[j][0] = _mm256_add_epi16(acc[j][0], _mm256_add_epi16(_mm256_load_si256(e0), _mm256_load_si256(e1)));
+            acc[j][1] = _mm256_add_epi16(acc[j][1], _mm256_add_epi16(_mm256_load_si256(e0 + 1), _mm256_load_si256(e1 + 1)));
         }
     }
     __m256i d[4];
     for (int i = 0; i < 4; i++) d[i] = _mm256_load_si256((const __m256i *)(ip + 8 * i));
+    _Pragma("GCC unroll 4")
     for (int j = 0; j < P; j++) {
         __m128i sh = _mm_cvtsi32_si128(j);
         d[0] = _mm256_add_epi32(d[0], _mm256_sll_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(acc[j][0])), sh));
@@ -154,7 +164,7 @@ static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w
     _Alignas(32) int32_t ipart[LT_VLUT_ROWS][NB];
     _Alignas(32) float fpart[LT_VLUT_ROWS][NB];
     size_t tile_bytes = lt_qw_tile_bytes(w);
-    int64_t per_block = a->vlut_slots[w->kind] * 16 * NB, gslots = lt_qw_group_slots(w);
+    int64_t per_block = a->vlut_slots[w->kind] * LT_VLUT_SLOT * NB, gslots = lt_qw_group_slots(w);
     for (int64_t b = 0; b < lt_act_blocks(a); b++) {
         const int16_t *tab = a->vlut_tab[w->kind] + b * per_block;
         for (int64_t c0 = t0; c0 < t1; c0 += CHUNK_TILES) {
