@@ -87,27 +87,20 @@ static const int8_t coef[2][4][16] = {
 
 static int slot_width(lt_qkind kind) { return kind == LT_QK_TERNARY ? 2 : 4; }
 
-typedef struct {
-    lt_act *a;
-    lt_qkind kind;
-    int64_t nslots;
-} build_job;
-
-/* GEMV tables of slots [s0, s1) for every token: 16 low bytes, then 16 high bytes per slot. */
-static void gemv_tables_task(void *ctx, int ith, int nth) {
-    build_job *j = ctx;
-    const lt_act *a = j->a;
-    int width = slot_width(j->kind);
+/* GEMV tables of this thread's share of the slots, for every token: per slot 16 low bytes, then
+ * 16 high bytes. */
+void lt_act_fill_gemv(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth) {
+    int width = slot_width(kind);
     int64_t s0, s1;
-    lt_split_range(j->nslots, 16, ith, nth, &s0, &s1);
+    lt_split_range(nslots, 16, ith, nth, &s0, &s1);
     for (int64_t t = 0; t < a->n; t++) {
-        uint8_t *tab = a->gemv_tab[j->kind] + (size_t)t * (size_t)j->nslots * 32;
+        uint8_t *tab = a->gemv_tab[kind] + (size_t)t * (size_t)nslots * 32;
         const int8_t *q = a->xq + t * a->kx;
         for (int64_t s = s0; s < s1; s++) {
             int16_t e[16] = { 0 };
             for (int b = 0; b < width; b++) {
                 int16_t x = q[s * width + b];
-                for (int i = 0; i < 16; i++) e[i] = (int16_t)(e[i] + coef[j->kind][b][i] * x);
+                for (int i = 0; i < 16; i++) e[i] = (int16_t)(e[i] + coef[kind][b][i] * x);
             }
             for (int i = 0; i < 16; i++) {
                 tab[s * 32 + i] = (uint8_t)((uint16_t)e[i] & 0xFF);
@@ -117,26 +110,20 @@ static void gemv_tables_task(void *ctx, int ith, int nth) {
     }
 }
 
-bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool) {
-    if (a->gemv_slots[kind] >= nslots) return true;
+int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots) {
+    if (a->gemv_slots[kind] >= nslots) return 0;
     size_t bytes = (size_t)(a->n ? a->n : 1) * (size_t)nslots * 32;
-    if (!grow((void **)&a->gemv_tab[kind], &a->cap_gemv[kind], bytes)) return false;
-    build_job j = { a, kind, nslots };
-    lt_pool_run(pool, gemv_tables_task, &j);
-    a->gemv_slots[kind] = nslots;
-    return true;
+    return grow((void **)&a->gemv_tab[kind], &a->cap_gemv[kind], bytes) ? 1 : -1;
 }
 
-/* Vector-LUT tables of slots [s0, s1) for every block of tokens: for each slot and index, the
- * entries of the block's tokens side by side (a loop over tokens the compiler vectorizes). */
-static void vlut_tables_task(void *ctx, int ith, int nth) {
-    build_job *j = ctx;
-    const lt_act *a = j->a;
-    int width = slot_width(j->kind);
+/* Vector-LUT tables of this thread's share of the slots, for every block of tokens: for each slot
+ * and index, the entries of the block's tokens side by side (a loop the compiler vectorizes). */
+void lt_act_fill_vlut(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth) {
+    int width = slot_width(kind);
     int64_t s0, s1;
-    lt_split_range(j->nslots, 16, ith, nth, &s0, &s1);
+    lt_split_range(nslots, 16, ith, nth, &s0, &s1);
     for (int64_t blk = 0; blk < lt_act_blocks(a); blk++) {
-        int16_t *tab = a->vlut_tab[j->kind] + (size_t)blk * (size_t)j->nslots * LT_VLUT_SLOT * LT_VLUT_NB;
+        int16_t *tab = a->vlut_tab[kind] + (size_t)blk * (size_t)nslots * LT_VLUT_SLOT * LT_VLUT_NB;
         int64_t nt = LT_MIN(LT_VLUT_NB, a->n - blk * LT_VLUT_NB);
         for (int64_t s = s0; s < s1; s++) {
             int16_t x[4][LT_VLUT_NB] = { { 0 } };
@@ -146,7 +133,7 @@ static void vlut_tables_task(void *ctx, int ith, int nth) {
                 int16_t *e = tab + (s * LT_VLUT_SLOT + i) * LT_VLUT_NB;
                 for (int t = 0; t < LT_VLUT_NB; t++) e[t] = 0;
                 for (int b = 0; b < width; b++) {
-                    int16_t c = coef[j->kind][b][i];
+                    int16_t c = coef[kind][b][i];
                     for (int t = 0; t < LT_VLUT_NB; t++) e[t] = (int16_t)(e[t] + c * x[b][t]);
                 }
             }
@@ -154,16 +141,11 @@ static void vlut_tables_task(void *ctx, int ith, int nth) {
     }
 }
 
-bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool) {
-    if (a->vlut_slots[kind] >= nslots) return true;
+int lt_act_reserve_vlut(lt_act *a, lt_qkind kind, int64_t nslots) {
+    if (a->vlut_slots[kind] >= nslots) return 0;
     int64_t nb = lt_act_blocks(a);
     size_t per_block = (size_t)nslots * LT_VLUT_SLOT * LT_VLUT_NB;
-    if (!grow((void **)&a->vlut_tab[kind], &a->cap_vlut[kind], (nb ? (size_t)nb : 1) * per_block * sizeof(int16_t)))
-        return false;
-    build_job j = { a, kind, nslots };
-    lt_pool_run(pool, vlut_tables_task, &j);
-    a->vlut_slots[kind] = nslots;
-    return true;
+    return grow((void **)&a->vlut_tab[kind], &a->cap_vlut[kind], (nb ? (size_t)nb : 1) * per_block * sizeof(int16_t)) ? 1 : -1;
 }
 
 bool lt_act_build_gsum(lt_act *a, int64_t group, int64_t ngroups) {

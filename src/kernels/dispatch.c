@@ -12,6 +12,12 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax() ((void)0)
 #endif
 
 static lt_isa isa_detected = LT_ISA_SCALAR;
@@ -113,16 +119,27 @@ static bool simd_x86(void) {
 
 typedef struct {
     const lt_qweight *w;
-    const lt_act *a;
+    lt_act *a;
     const float *x;
     float *y;
     lt_lut_kernel lut;
     lt_row_kernel rows;
     lt_f32_kernel f32;
+    int fill;             /* tables to fill first: 0 none, 1 GEMV, 2 vector-LUT */
+    atomic_int filled;    /* threads done with their share of the tables */
 } job;
 
+/* One parallel region per matmul: each thread fills its share of the tables, waits until every
+ * share is there (a spin: all threads are in this region), then runs its tiles. One region instead
+ * of two halves the wake-ups, which dominate small matmuls on a busy machine. */
 static void lut_task(void *ctx, int ith, int nth) {
     job *j = ctx;
+    if (j->fill) {
+        if (j->fill == 1) lt_act_fill_gemv(j->a, j->w->kind, j->w->nslots, ith, nth);
+        else lt_act_fill_vlut(j->a, j->w->kind, j->w->nslots, ith, nth);
+        atomic_fetch_add_explicit(&j->filled, 1, memory_order_acq_rel);
+        while (atomic_load_explicit(&j->filled, memory_order_acquire) < nth) cpu_relax();
+    }
     int64_t t0, t1;
     lt_split_range(j->w->ntiles, 1, ith, nth, &t0, &t1);
     if (t0 < t1) j->lut(j->w, j->a, t0, t1, j->y);
@@ -145,23 +162,30 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (a->n == 0) return;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     job j = { .w = w, .a = a, .y = y, .lut = lt_gemv_ref };
-    bool ok = true;
+    int reserve = 0;
     if (simd_x86()) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
         if (path == LT_PATH_VLUT) {
-            ok = lt_act_build_vlut(a, w->kind, w->nslots, pool);
+            reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
             j.lut = lt_vlut_avx2;
+            j.fill = reserve > 0 ? 2 : 0;
         } else {
-            ok = lt_act_build_gemv(a, w->kind, w->nslots, pool);
+            reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
             j.lut = lt_gemv_avx2;
+            j.fill = reserve > 0 ? 1 : 0;
         }
 #endif
     }
+    bool ok = reserve >= 0;
     if (ok && w->offset) ok = lt_act_build_gsum(a, w->group, w->ngroups);
     if (!ok) {
         memset(y, 0, (size_t)a->n * (size_t)w->m * sizeof(float));
         return;
     }
+    /* The kernels read the table stride from these; the region fills the tables before any use. */
+    if (j.fill == 1) a->gemv_slots[w->kind] = w->nslots;
+    if (j.fill == 2) a->vlut_slots[w->kind] = w->nslots;
+    atomic_init(&j.filled, 0);
     lt_pool_run(pool, lut_task, &j);
 }
 

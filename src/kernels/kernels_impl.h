@@ -68,9 +68,14 @@ struct lt_act {
 
 static inline int64_t lt_act_blocks(const lt_act *a) { return (a->n + LT_VLUT_NB - 1) / LT_VLUT_NB; }
 
-/* Table builders (act.c): allocate, then fill in a parallel region (split over slots). */
-bool lt_act_build_gemv(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool);
-bool lt_act_build_vlut(lt_act *a, lt_qkind kind, int64_t nslots, lt_pool *pool);
+/* Table builders (act.c). reserve (before the parallel region): 0 = tables already built for
+ * nslots, 1 = allocated and to be filled, -1 = out of memory. fill: this thread's share of the
+ * slots, inside the kernel's region (the kernel waits for all shares: see dispatch.c). The caller
+ * records the size (gemv_slots / vlut_slots, the kernels' table stride) before the region. */
+int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots);
+int lt_act_reserve_vlut(lt_act *a, lt_qkind kind, int64_t nslots);
+void lt_act_fill_gemv(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
+void lt_act_fill_vlut(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 bool lt_act_build_gsum(lt_act *a, int64_t group, int64_t ngroups);
 
 /* Kernels: tiles [t0, t1) of w for all tokens of a, writing y[n][m]. */
