@@ -49,6 +49,15 @@ static lt_isa detect_x86(void) {
 }
 #endif
 
+#if defined(LUTLM_HAVE_ARM_KERNELS)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
+/* NEON is part of AArch64; dotprod (SDOT/UDOT) is optional. */
+static lt_isa detect_arm(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) ? LT_ISA_NEON_DOTPROD : LT_ISA_NEON; }
+#endif
+
 static bool isa_from_name(const char *s, lt_isa *out) {
     static const char *names[] = { "scalar", "avx2", "avx512", "neon", "dotprod" };
     for (int i = 0; i < 5; i++)
@@ -59,6 +68,8 @@ static bool isa_from_name(const char *s, lt_isa *out) {
 static void isa_init(void) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
     isa_detected = detect_x86();
+#elif defined(LUTLM_HAVE_ARM_KERNELS)
+    isa_detected = detect_arm();
 #endif
     lt_isa isa = isa_detected;
     const char *env = getenv("LUTLM_ISA");
@@ -78,15 +89,17 @@ lt_isa lt_isa_active(void) {
 }
 
 /* A level is available if this build has its kernels and the CPU can run them. The AVX-512 level
- * runs the AVX2 kernels for now (no AVX-512 kernel yet: see docs/kernels.md). */
+ * runs the AVX2 kernels and the dotprod level the NEON kernels, for now (see docs/kernels.md). */
 bool lt_isa_available(lt_isa isa) {
     lt_isa det = lt_isa_detect();
     switch (isa) {
     case LT_ISA_SCALAR: return true;
     case LT_ISA_AVX2: return det == LT_ISA_AVX2 || det == LT_ISA_AVX512;
     case LT_ISA_AVX512: return det == LT_ISA_AVX512;
-    default: return false;
+    case LT_ISA_NEON: return det == LT_ISA_NEON || det == LT_ISA_NEON_DOTPROD;
+    case LT_ISA_NEON_DOTPROD: return det == LT_ISA_NEON_DOTPROD;
     }
+    return false;
 }
 
 bool lt_isa_set(lt_isa isa) {
@@ -106,14 +119,19 @@ const char *lt_isa_name(lt_isa isa) {
     return "?";
 }
 
-static bool simd_x86(void) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
+static bool simd_x86(void) {
     lt_isa isa = lt_isa_active();
     return isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512;
-#else
-    return false;
-#endif
 }
+#endif
+
+#if defined(LUTLM_HAVE_ARM_KERNELS)
+static bool simd_arm(void) {
+    lt_isa isa = lt_isa_active();
+    return isa == LT_ISA_NEON || isa == LT_ISA_NEON_DOTPROD;
+}
+#endif
 
 /* ---- parallel regions ---- */
 
@@ -162,19 +180,22 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (a->n == 0) return;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     job j = { .w = w, .a = a, .y = y, .lut = lt_gemv_ref };
-    int reserve = 0;
-    if (simd_x86()) {
+    lt_lut_kernel gemv = NULL, vlut = NULL;
 #if defined(LUTLM_HAVE_X86_KERNELS)
-        if (path == LT_PATH_VLUT) {
-            reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
-            j.lut = lt_vlut_avx2;
-            j.fill = reserve > 0 ? 2 : 0;
-        } else {
-            reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
-            j.lut = lt_gemv_avx2;
-            j.fill = reserve > 0 ? 1 : 0;
-        }
+    if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2;
 #endif
+#if defined(LUTLM_HAVE_ARM_KERNELS)
+    if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon;
+#endif
+    int reserve = 0;
+    if (gemv && path == LT_PATH_VLUT) {
+        reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
+        j.lut = vlut;
+        j.fill = reserve > 0 ? 2 : 0;
+    } else if (gemv) {
+        reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
+        j.lut = gemv;
+        j.fill = reserve > 0 ? 1 : 0;
     }
     bool ok = reserve >= 0;
     if (ok && w->offset) ok = lt_act_build_gsum(a, w->group, w->ngroups);

@@ -94,5 +94,9 @@ void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
 void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
 void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
 #endif
+#ifdef LUTLM_HAVE_ARM_KERNELS
+void lt_gemv_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_vlut_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+#endif
 
 #endif

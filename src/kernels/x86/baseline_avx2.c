@@ -4,6 +4,8 @@
  *    Ternary codes are stored as c = t + 1, so dot(t, q) = dot(c, q) - Σq (as I2_S does).
  *    The integer dots and the float combination are those of the reference: bit-identical results.
  *  - f32: the dequantized weights times the float activations (FMA, 4 accumulators). */
+/* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <math.h>
 
@@ -109,3 +111,5 @@ void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int
         }
     }
 }
+
+#endif

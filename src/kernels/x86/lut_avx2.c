@@ -9,6 +9,8 @@
  * Every 64 slots the int16 sums are widened to int32 (plane j shifted left by j); at the end of a
  * scale group the int32 dot is scaled in float. vpunpcklbw works per 128-bit lane, so acc16[0]
  * holds rows 0-7 | 16-23 and acc16[1] rows 8-15 | 24-31; the widening puts them back in order. */
+/* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #include <string.h>
 
@@ -218,3 +220,5 @@ void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
     default: vlut_tiles(w, a, t0, t1, y, 4); break;
     }
 }
+
+#endif
