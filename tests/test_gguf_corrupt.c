@@ -140,6 +140,10 @@ static void test_counts_and_lengths(const layout *L) {
         for (size_t h = 0; h < LT_ARRAY_LEN(huge); h++) expect_patch_located(L->counts[i], huge[h], 8, "huge count");
     for (int i = 0; i < L->n_lengths; i++)
         for (size_t h = 0; h < LT_ARRAY_LEN(huge); h++) expect_patch_located(L->lengths[i], huge[h], 8, "huge length");
+    /* counts that fit the file each on its own, but not together */
+    put(16, (img_size - 24) / 13, 8);
+    expect_patch_located(8, (img_size - 24) / 32, 8, "tensor and key counts together too large");
+    memcpy(work + 16, img + 16, 8);
 }
 
 static void test_types(const layout *L) {

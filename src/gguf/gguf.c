@@ -112,7 +112,9 @@ static bool read_value(cursor *c, gguf_type type, gguf_value *out, int depth);
 static bool read_scalar(cursor *c, gguf_type type, gguf_value *out) {
     uint64_t at = c->pos, raw;
     int n = (int)gguf_fixed_size(type);
-    if (!read_le(c, n, gguf_type_name(type), &raw)) return false;
+    char what[32];
+    snprintf(what, sizeof what, "%s value", gguf_type_name(type));
+    if (!read_le(c, n, what, &raw)) return false;
     out->type = type;
     switch (type) {
     case GGUF_TYPE_INT8: out->v.i64 = (int8_t)raw; break;
@@ -223,7 +225,12 @@ static bool read_header(parser *p) {
     at_kv = c->pos;
     if (!read_u64(c, "metadata key count", &f->n_kv)) return false;
     if (!check_count(c, at_tensors, f->n_tensors, GGUF_MIN_TENSOR_BYTES, "tensor count")) return false;
-    return check_count(c, at_kv, f->n_kv, GGUF_MIN_KV_BYTES, "metadata key count");
+    if (!check_count(c, at_kv, f->n_kv, GGUF_MIN_KV_BYTES, "metadata key count")) return false;
+    /* both fit separately; together too? (no overflow: each product is at most the bytes left) */
+    if (f->n_kv * GGUF_MIN_KV_BYTES + f->n_tensors * GGUF_MIN_TENSOR_BYTES > bytes_left(c))
+        return fail_at(c, at_tensors, "%" PRIu64 " tensors and %" PRIu64 " metadata keys exceed what the file can hold"
+                       " (%" PRIu64 " bytes left)", f->n_tensors, f->n_kv, bytes_left(c));
+    return true;
 }
 
 static bool read_kv_section(parser *p) {
@@ -382,7 +389,8 @@ static int cmp_tensor_offset(const void *a, const void *b) {
     const gguf_tensor_info *x = &sort_file->tensors[*(const uint64_t *)a], *y = &sort_file->tensors[*(const uint64_t *)b];
     if (x->offset != y->offset) return x->offset < y->offset ? -1 : 1;
     if (x->nbytes != y->nbytes) return x->nbytes < y->nbytes ? -1 : 1; /* empty tensors first */
-    return *(const uint64_t *)a < *(const uint64_t *)b ? -1 : 1;
+    uint64_t i = *(const uint64_t *)a, j = *(const uint64_t *)b;
+    return (i > j) - (i < j);
 }
 
 /* Indices 0..n-1 sorted by cmp; NULL on allocation failure. */

@@ -167,6 +167,10 @@ void gguf_writer_set_array(gguf_writer *w, const char *key, gguf_type elem_type,
 
 void gguf_writer_set_str_array(gguf_writer *w, const char *key, const char *const *strs, uint64_t n) {
     if (!w) return;
+    if (!strs && n) {
+        writer_fail(w, "gguf writer: key '%s': no strings", key ? key : "(null)");
+        return;
+    }
     gguf_string *tmp = lt_calloc((size_t)n, sizeof *tmp);
     if (!tmp) {
         writer_fail(w, "gguf writer: key '%s': %s", key ? key : "(null)", lt_error());
