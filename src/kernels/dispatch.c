@@ -143,7 +143,7 @@ typedef struct {
     lt_lut_kernel lut;
     lt_row_kernel rows;
     lt_f32_kernel f32;
-    int fill;             /* tables to fill first: 0 none, 1 GEMV, 2 vector-LUT */
+    lt_fill_fn fill;      /* tables to fill first (this thread's share of the slots), or NULL */
     atomic_int filled;    /* threads done with their share of the tables */
 } job;
 
@@ -153,8 +153,7 @@ typedef struct {
 static void lut_task(void *ctx, int ith, int nth) {
     job *j = ctx;
     if (j->fill) {
-        if (j->fill == 1) lt_act_fill_gemv(j->a, j->w->kind, j->w->nslots, ith, nth);
-        else lt_act_fill_vlut(j->a, j->w->kind, j->w->nslots, ith, nth);
+        j->fill(j->a, j->w->kind, j->w->nslots, ith, nth);
         atomic_fetch_add_explicit(&j->filled, 1, memory_order_acq_rel);
         while (atomic_load_explicit(&j->filled, memory_order_acquire) < nth) cpu_relax();
     }
@@ -181,8 +180,9 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     job j = { .w = w, .a = a, .y = y, .lut = lt_gemv_ref };
     lt_lut_kernel gemv = NULL, vlut = NULL;
+    lt_fill_fn gemv_fill = lt_act_fill_gemv;
 #if defined(LUTLM_HAVE_X86_KERNELS)
-    if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2;
+    if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2;
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon;
@@ -191,11 +191,11 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (gemv && path == LT_PATH_VLUT) {
         reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
         j.lut = vlut;
-        j.fill = reserve > 0 ? 2 : 0;
+        j.fill = reserve > 0 ? lt_act_fill_vlut : NULL;
     } else if (gemv) {
         reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
         j.lut = gemv;
-        j.fill = reserve > 0 ? 1 : 0;
+        j.fill = reserve > 0 ? gemv_fill : NULL;
     }
     bool ok = reserve >= 0;
     if (ok && w->offset) ok = lt_act_build_gsum(a, w->group, w->ngroups);
@@ -204,8 +204,8 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
         return;
     }
     /* The kernels read the table stride from these; the region fills the tables before any use. */
-    if (j.fill == 1) a->gemv_slots[w->kind] = w->nslots;
-    if (j.fill == 2) a->vlut_slots[w->kind] = w->nslots;
+    if (j.fill && path == LT_PATH_VLUT) a->vlut_slots[w->kind] = w->nslots;
+    else if (j.fill) a->gemv_slots[w->kind] = w->nslots;
     atomic_init(&j.filled, 0);
     lt_pool_run(pool, lut_task, &j);
 }

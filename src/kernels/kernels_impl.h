@@ -74,6 +74,7 @@ static inline int64_t lt_act_blocks(const lt_act *a) { return (a->n + LT_VLUT_NB
  * records the size (gemv_slots / vlut_slots, the kernels' table stride) before the region. */
 int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots);
 int lt_act_reserve_vlut(lt_act *a, lt_qkind kind, int64_t nslots);
+typedef void (*lt_fill_fn)(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_act_fill_gemv(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_act_fill_vlut(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 bool lt_act_build_gsum(lt_act *a, int64_t group, int64_t ngroups);
@@ -90,6 +91,7 @@ void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int6
 
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
 void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);

@@ -116,6 +116,42 @@ void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
     }
 }
 
+/* GEMV tables of this thread's share of the slots (the layout of lt_act_fill_gemv): the 16 int16
+ * entries of a slot are Σ_b coef_b * q_b, with coef_b = -1/0/+1 (ternary, vpsignw) or a bit mask
+ * (planes, vpand); vpackuswb + vpermq put the 16 low bytes before the 16 high bytes. */
+void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth) {
+    const __m256i tern0 = _mm256_setr_epi16(-1, 0, 1, 0, -1, 0, 1, 0, -1, 0, 1, 0, 0, 0, 0, 0);
+    const __m256i tern1 = _mm256_setr_epi16(-1, -1, -1, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0);
+    const __m256i idx = _mm256_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m256i bit[4];
+    for (int b = 0; b < 4; b++) {
+        __m256i m = _mm256_set1_epi16((short)(1 << b));
+        bit[b] = _mm256_cmpeq_epi16(_mm256_and_si256(idx, m), m);
+    }
+    const __m256i low = _mm256_set1_epi16(0xFF);
+    int64_t s0, s1;
+    lt_split_range(nslots, 16, ith, nth, &s0, &s1);
+    for (int64_t t = 0; t < a->n; t++) {
+        uint8_t *tab = a->gemv_tab[kind] + (size_t)t * (size_t)nslots * 32;
+        const int8_t *q = a->xq + t * a->kx;
+        for (int64_t s = s0; s < s1; s++) {
+            __m256i e;
+            if (kind == LT_QK_TERNARY) {
+                e = _mm256_add_epi16(_mm256_sign_epi16(_mm256_set1_epi16(q[2 * s]), tern0),
+                                     _mm256_sign_epi16(_mm256_set1_epi16(q[2 * s + 1]), tern1));
+            } else {
+                const int8_t *x = q + 4 * s;
+                e = _mm256_add_epi16(_mm256_add_epi16(_mm256_and_si256(_mm256_set1_epi16(x[0]), bit[0]),
+                                                      _mm256_and_si256(_mm256_set1_epi16(x[1]), bit[1])),
+                                     _mm256_add_epi16(_mm256_and_si256(_mm256_set1_epi16(x[2]), bit[2]),
+                                                      _mm256_and_si256(_mm256_set1_epi16(x[3]), bit[3])));
+            }
+            __m256i packed = _mm256_packus_epi16(_mm256_and_si256(e, low), _mm256_srli_epi16(e, 8));
+            _mm256_storeu_si256((__m256i *)(tab + s * 32), _mm256_permute4x64_epi64(packed, 0xD8));
+        }
+    }
+}
+
 /* ---- vector-LUT GEMM ----
  * Tables per block of 32 tokens: T[slot][index][32 tokens] int16. For one row and one slot pair,
  * the index byte selects two rows of 32 int16 that are added to the row's 32 token sums: two
