@@ -46,7 +46,8 @@ const char *lutlm_version(void);
 typedef struct lutlm_model_params {
     bool use_mmap;   /* default true: weights are used in place from the mapped file */
     bool verbose;    /* print loading progress to stderr */
-    const char *weight_type;   /* NULL = as stored; else repack linear weights to this lutlm format */
+    bool use_kernels;/* default true: repack low-bit linear weights into LUT-kernel layouts at load
+                        (env LUTLM_KERNELS=0 turns it off: every matmul takes the reference path) */
 } lutlm_model_params;
 lutlm_model_params lutlm_model_default_params(void);
 
@@ -76,7 +77,7 @@ int lutlm_token_to_piece(const lutlm_model *model, int32_t token, char *buf, int
 
 /* ---- contexts (KV cache + scratch) ---- */
 typedef struct lutlm_context_params {
-    int32_t n_ctx;      /* KV cache length in tokens; 0 = min(model's training context, 4096) */
+    int32_t n_ctx;      /* KV cache length in tokens; 0 = 4096 */
     int32_t n_threads;  /* 0 = number of cores */
     int32_t n_batch;    /* maximum tokens per forward pass; 0 = 512 */
 } lutlm_context_params;

@@ -20,7 +20,7 @@ static void usage(FILE *out) {
             "  -f, --file FILE         read the prompt from a file\n"
             "  -n, --n-predict N       tokens to generate (default 128; -1 = until EOS or context is full)\n"
             "  -t, --threads N         threads (default: number of cores)\n"
-            "  -c, --ctx-size N        context size in tokens (default: min(training context, 4096))\n"
+            "  -c, --ctx-size N        context size in tokens (default: prompt + -n, or 4096 with -n -1)\n"
             "  -b, --batch-size N      tokens per forward pass during prompt processing (default 512)\n"
             "      --temp T            temperature (default 0.8; 0 = greedy)\n"
             "      --top-k K           keep the K most likely tokens (default 40; 0 = off)\n"
@@ -96,14 +96,14 @@ int cmd_run(int argc, char **argv) {
     lutlm_sampler *sampler = NULL;
     int32_t *tokens = NULL;
     if (!model) goto done;
+    int n_prompt = lutlm_tokenize(model, prompt, -1, NULL, 0, true, o.special);
+    if (n_prompt < 0) goto done;
     lutlm_context_params cp = lutlm_context_default_params();
-    cp.n_ctx = o.ctx;
+    cp.n_ctx = o.ctx ? o.ctx : o.n_predict >= 0 ? n_prompt + o.n_predict + 1 : 4096;
     cp.n_threads = o.threads;
     cp.n_batch = o.batch;
     if (!(ctx = lutlm_context_new(model, &cp)) || !(sampler = lutlm_sampler_new(&o.sampling))) goto done;
     int n_ctx = lutlm_context_n_ctx(ctx);
-    int n_prompt = lutlm_tokenize(model, prompt, -1, NULL, 0, true, o.special);
-    if (n_prompt < 0) goto done;
     if (n_prompt == 0) {
         fprintf(stderr, "lutlm run: the prompt is empty and the model has no BOS token to start from\n");
         goto done;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/kernels.h"
 #include "model/context.h"
 
 lutlm_context_params lutlm_context_default_params(void) {
@@ -24,6 +25,7 @@ void lutlm_context_free(lutlm_context *c) {
     free(c->hb2);
     free(c->scores);
     free(c->linear_scratch);
+    lt_act_free(c->act);
     free(c->logits);
     free(c);
 }
@@ -48,7 +50,7 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     lutlm_context *c = lt_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->model = m;
-    c->n_ctx = p.n_ctx ? p.n_ctx : LT_MIN(hp->n_ctx_train, 4096);
+    c->n_ctx = p.n_ctx ? p.n_ctx : 4096; /* as llama.cpp: the training length is no hard limit */
     c->n_batch = LT_MIN(p.n_batch ? p.n_batch : 512, c->n_ctx);
     c->pool = lt_pool_create(p.n_threads);
     int nth = lt_pool_threads(c->pool);
@@ -61,7 +63,8 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
         !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||
         !(c->att = alloc_floats(nb, q_dim)) || !(c->hb = alloc_floats(nb, hp->n_ff)) ||
         !(c->hb2 = alloc_floats(nb, hp->n_ff)) || !(c->scores = alloc_floats((uint64_t)nth, c->n_ctx)) ||
-        !(c->linear_scratch = lt_malloc(lt_linear_scratch_bytes(widest, c->n_batch, nth)))) {
+        !(c->linear_scratch = lt_malloc(lt_linear_scratch_bytes(widest, c->n_batch, nth))) ||
+        !(c->act = lt_act_new())) {
         lutlm_context_free(c);
         return NULL;
     }

@@ -14,6 +14,7 @@ struct lutlm_context {
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
     float *scores;              /* per thread: n_ctx attention scores */
     void *linear_scratch;
+    struct lt_act *act;         /* activations shared by the kernels of q/k/v and gate/up */
     float *logits;              /* [n_logits][n_vocab] from the last decode call */
     int n_logits;
     size_t logits_cap;          /* rows allocated */

@@ -36,14 +36,14 @@ static void attention_task(void *arg, int ith, int nth) {
     const float *k_cache = c->k_cache + (size_t)job->layer * c->n_ctx * kv_dim;
     const float *v_cache = c->v_cache + (size_t)job->layer * c->n_ctx * kv_dim;
     float *scores = c->scores + (size_t)ith * c->n_ctx;
-    float scale = 1.0f / sqrtf((float)hd);
+    float scale = sqrtf((float)hd); /* scores are divided by it */
     int64_t items = (int64_t)job->n * hp->n_head, i0, i1;
     lt_split_range(items, 1, ith, nth, &i0, &i1);
     for (int64_t item = i0; item < i1; item++) {
         int t = (int)(item / hp->n_head), h = (int)(item % hp->n_head);
         int pos = job->n_past + t, kvh = h / group;
         const float *q = c->q + t * q_dim + h * hd;
-        for (int j = 0; j <= pos; j++) scores[j] = lt_dot_f32(q, k_cache + j * kv_dim + kvh * hd, hd) * scale;
+        for (int j = 0; j <= pos; j++) scores[j] = lt_dot_f32_seq(q, k_cache + j * kv_dim + kvh * hd, hd) / scale;
         lt_softmax(scores, pos + 1);
         float *out = c->att + t * q_dim + h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
@@ -69,9 +69,9 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     int d = hp->n_embd, hd = hp->head_dim;
     int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
     for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->attn_norm, d, hp->norm_eps);
-    linear(c, &L->wq, c->xb, n, c->q);
-    linear(c, &L->wk, c->xb, n, c->k);
-    linear(c, &L->wv, c->xb, n, c->v);
+    const lt_linear *qkv[3] = { &L->wq, &L->wk, &L->wv };
+    float *qkv_out[3] = { c->q, c->k, c->v };
+    lt_linear_forward_many(qkv, 3, c->xb, n, qkv_out, c->pool, c->linear_scratch, c->act);
     for (int t = 0; t < n; t++) {
         int pos = c->n_past + t;
         for (int h = 0; h < hp->n_head; h++)
@@ -94,8 +94,9 @@ static void ffn_block(lutlm_context *c, const lt_layer *L, int n) {
     const lt_hparams *hp = &c->model->hp;
     int d = hp->n_embd, ff = hp->n_ff;
     for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->ffn_norm, d, hp->norm_eps);
-    linear(c, &L->w_gate, c->xb, n, c->hb);
-    linear(c, &L->w_up, c->xb, n, c->hb2);
+    const lt_linear *gate_up[2] = { &L->w_gate, &L->w_up };
+    float *gate_up_out[2] = { c->hb, c->hb2 };
+    lt_linear_forward_many(gate_up, 2, c->xb, n, gate_up_out, c->pool, c->linear_scratch, c->act);
     if (hp->ffn_act == LT_FFN_RELU2)
         lt_relu2_glu(c->hb, c->hb2, (int64_t)n * ff);
     else

@@ -31,6 +31,12 @@ size_t lt_linear_scratch_bytes(int64_t k, int64_t n, int n_threads);
 /* y[n][M] = scale * W · x[n][K]. */
 void lt_linear_forward(const lt_linear *l, const float *x, int64_t n, float *y, lt_pool *pool, void *scratch);
 
+/* Several layers applied to the same input x (q/k/v, gate/up): with kernels, the activations are
+ * quantized and tabulated once (in `act`) for all of them. act may be NULL. */
+struct lt_act;
+void lt_linear_forward_many(const lt_linear *const *ls, int count, const float *x, int64_t n, float *const *ys,
+                            lt_pool *pool, void *scratch, struct lt_act *act);
+
 /* The reference path alone (used by tests and as the baseline). */
 void lt_linear_forward_ref(const lt_linear *l, const float *x, int64_t n, float *y, lt_pool *pool, void *scratch);
 

@@ -39,6 +39,8 @@ struct lutlm_model {
     lt_layer *layers;
     char *description;
     void *owned_weights;  /* buffers of weights converted at load (if any) */
+    int n_repacked;       /* linear weights repacked into kernel layouts */
+    uint64_t repacked_bytes, repacked_source_bytes;
 };
 
 /* Fill hp from the file's metadata; false + lt_error() if a key is missing or inconsistent. */

@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "common/util.h"
+#include "kernels/kernels.h"
 #include "model/model.h"
 
 typedef struct {
@@ -174,7 +177,32 @@ int lt_model_linears(lutlm_model *m, lt_linear **out, int max) {
 }
 
 lutlm_model_params lutlm_model_default_params(void) {
-    return (lutlm_model_params){ .use_mmap = true, .verbose = false, .weight_type = NULL };
+    return (lutlm_model_params){ .use_mmap = true, .verbose = false, .use_kernels = true };
+}
+
+/* Tell the kernel we no longer need these pages of the mapped file (whole pages inside the range). */
+static void release_pages(const void *p, uint64_t n) {
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t begin = ((uintptr_t)p + page - 1) & ~(page - 1), end = ((uintptr_t)p + n) & ~(page - 1);
+    if (end > begin) madvise((void *)begin, end - begin, MADV_DONTNEED);
+}
+
+/* Repack every linear weight whose format the LUT kernels take (ternary, INT-n) into its kernel
+ * layout. The source pages of the mapped file are then released: memory stays ~ the packed weights. */
+static bool repack_linears(lutlm_model *m) {
+    lt_linear *all[8192];
+    int n = lt_model_linears(m, all, (int)LT_ARRAY_LEN(all));
+    for (int i = 0; i < n; i++) {
+        lt_linear *l = all[i];
+        if (l->q || !lt_kernels_supports(l->w.fmt)) continue;
+        l->q = lt_qweight_from_tensor(&l->w);
+        if (!l->q) return lt_set_error("%s: repacking '%s' (%s): %s", m->path, l->w.name, l->w.fmt->name, lt_error());
+        m->n_repacked++;
+        m->repacked_bytes += lt_qweight_bytes(l->q);
+        m->repacked_source_bytes += l->w.nbytes;
+        if (l->w.data != m->tok_embd.data && m->gguf->owns_map) release_pages(l->w.data, l->w.nbytes);
+    }
+    return true;
 }
 
 static bool load_weights(lutlm_model *m) {
@@ -204,6 +232,8 @@ lutlm_model *lutlm_model_load(const char *path, const lutlm_model_params *params
     m->path = lt_strdup(path);
     m->gguf = gguf_open(path);
     if (!m->path || !m->gguf || !lt_hparams_load(m->gguf, path, &m->hp) || !load_weights(m)) goto fail;
+    const char *env = getenv("LUTLM_KERNELS");
+    if (p.use_kernels && !(env && !strcmp(env, "0")) && !repack_linears(m)) goto fail;
     m->vocab = lt_vocab_load(m->gguf);
     if (!m->vocab) goto fail;
     if (lt_vocab_size(m->vocab) > m->hp.n_vocab) {
@@ -226,6 +256,9 @@ fail:;
 void lutlm_model_free(lutlm_model *m) {
     if (!m) return;
     if (m->layers) {
+        lt_linear *all[8192];
+        int n = lt_model_linears(m, all, (int)LT_ARRAY_LEN(all));
+        for (int i = 0; i < n; i++) lt_qweight_free(all[i]->q);
         for (int il = 0; il < m->hp.n_layer; il++) {
             lt_layer *L = &m->layers[il];
             free(L->attn_norm);
@@ -264,8 +297,13 @@ const char *lutlm_model_describe(lutlm_model *m) {
                      hp->rope_neox ? "neox" : "normal", hp->rope_base, hp->rope_dim, hp->norm_eps);
     lt_linear *all[8192];
     int count = lt_model_linears(m, all, (int)LT_ARRAY_LEN(all));
-    snprintf(s + n, cap - (size_t)n, "linear weights: %d, first %s, output %s%s\n", count, all[0]->w.fmt->name,
-             m->output.w.fmt->name, m->output.w.data == m->tok_embd.data ? " (tied to token_embd)" : "");
+    n += snprintf(s + n, cap - (size_t)n, "linear weights: %d, first %s, output %s%s\n", count, all[0]->w.fmt->name,
+                  m->output.w.fmt->name, m->output.w.data == m->tok_embd.data ? " (tied to token_embd)" : "");
+    if (m->n_repacked)
+        snprintf(s + n, cap - (size_t)n, "repacked for the LUT kernels: %d of %d linear weights (%.2f MiB from %.2f MiB in the file)\n",
+                 m->n_repacked, count, m->repacked_bytes / 1048576.0, m->repacked_source_bytes / 1048576.0);
+    else
+        snprintf(s + n, cap - (size_t)n, "LUT kernels: not used (no weight in a format they take)\n");
     m->description = s;
     return s;
 }

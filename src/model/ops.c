@@ -2,22 +2,29 @@
 
 #include <math.h>
 
+/* The arithmetic below follows llama2.c's run.c (and bitllama2.c's runbit.c) operation by operation,
+ * in float and in the same order: int8 activation quantization amplifies a one-ulp difference into a
+ * different integer, so reproducing those reference runners token for token needs the same roundings. */
+
 void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
-    double sum_sq = 0.0;
-    for (int i = 0; i < n; i++) sum_sq += (double)x[i] * x[i];
-    float scale = (float)(1.0 / sqrt(sum_sq / n + eps));
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    ss /= n;
+    ss += eps;
+    ss = 1.0f / sqrtf(ss);
     if (w)
-        for (int i = 0; i < n; i++) out[i] = x[i] * scale * w[i];
+        for (int i = 0; i < n; i++) out[i] = w[i] * (ss * x[i]);
     else
-        for (int i = 0; i < n; i++) out[i] = x[i] * scale;
+        for (int i = 0; i < n; i++) out[i] = ss * x[i];
 }
 
 void lt_rope(float *v, int head_dim, int rope_dim, int pos, float base, bool neox) {
     (void)head_dim;
     int half = rope_dim / 2;
     for (int i = 0; i < half; i++) {
-        double theta = pos * pow(base, -2.0 * i / rope_dim);
-        float c = (float)cos(theta), s = (float)sin(theta);
+        float freq = 1.0f / powf(base, (float)(2 * i) / (float)rope_dim);
+        float theta = (float)pos * freq;
+        float c = cosf(theta), s = sinf(theta);
         int a = neox ? i : 2 * i;
         int b = neox ? i + half : 2 * i + 1;
         float x0 = v[a], x1 = v[b];
@@ -29,13 +36,18 @@ void lt_rope(float *v, int head_dim, int rope_dim, int pos, float base, bool neo
 void lt_softmax(float *x, int n) {
     float max = x[0];
     for (int i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
-    double sum = 0.0;
+    float sum = 0.0f;
     for (int i = 0; i < n; i++) {
         x[i] = expf(x[i] - max);
         sum += x[i];
     }
-    float inv = (float)(1.0 / sum);
-    for (int i = 0; i < n; i++) x[i] *= inv;
+    for (int i = 0; i < n; i++) x[i] /= sum;
+}
+
+float lt_dot_f32_seq(const float *a, const float *b, int64_t n) {
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n; i++) sum += a[i] * b[i];
+    return sum;
 }
 
 float lt_dot_f32(const float *a, const float *b, int64_t n) {
@@ -49,7 +61,11 @@ float lt_dot_f32(const float *a, const float *b, int64_t n) {
 }
 
 void lt_swiglu(float *g, const float *u, int64_t n) {
-    for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    for (int64_t i = 0; i < n; i++) {
+        float v = g[i];
+        v *= 1.0f / (1.0f + expf(-v));
+        g[i] = v * u[i];
+    }
 }
 
 void lt_relu2_glu(float *g, const float *u, int64_t n) {
@@ -66,10 +82,11 @@ float lt_quantize_act_i8(const float *x, int8_t *q, int64_t n) {
         for (int64_t i = 0; i < n; i++) q[i] = 0;
         return 0.0f;
     }
-    float s = 127.0f / max;
+    float a = (float)(max / 127.0);           /* the step of one int8 unit */
+    float inv = (float)(1.0 / a);
     for (int64_t i = 0; i < n; i++) {
-        float r = nearbyintf(x[i] * s);
+        float r = roundf(x[i] * inv);          /* half away from zero */
         q[i] = (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
     }
-    return s;
+    return a;
 }

@@ -6,11 +6,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* out = x / sqrt(mean(x^2) + eps) * w   (w may be NULL: weight 1). out may alias x. */
+/* out = w * (x / sqrt(mean(x^2) + eps))   (w may be NULL: weight 1). out may alias x. */
 void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
 
 /* Rotary position embedding on one head vector of head_dim values, rotating the first rope_dim.
- * Pair i (0 <= i < rope_dim/2) turns by angle pos * base^(-2i/rope_dim):
+ * Pair i (0 <= i < rope_dim/2) turns by angle pos / base^(2i/rope_dim) (float, as llama2.c):
  *   neox:   pairs (i, i + rope_dim/2)   (GPT-NeoX "rotate half"; bitnet, bitnet-b1.58)
  *   normal: pairs (2i, 2i + 1)          (GPT-J / original LLaMA; llama) */
 void lt_rope(float *v, int head_dim, int rope_dim, int pos, float base, bool neox);
@@ -20,13 +20,16 @@ void lt_softmax(float *x, int n);
 
 /* Float dot product (8 partial sums, so the compiler vectorizes it). */
 float lt_dot_f32(const float *a, const float *b, int64_t n);
+/* Float dot product summed left to right (the reference runners' rounding). */
+float lt_dot_f32_seq(const float *a, const float *b, int64_t n);
 
 /* Activations of the gated FFN: silu(g) * u and relu(g)^2 * u, written into g. */
 void lt_swiglu(float *g, const float *u, int64_t n);
 void lt_relu2_glu(float *g, const float *u, int64_t n);
 
-/* BitNet activation quantization: s = 127 / max|x|, q = round_half_even(x * s) clamped to [-127, 127].
- * Returns s (0 when x is all zeros, in which case q is all zeros). */
+/* BitNet activation quantization, as bitllama2.c's runbit.c does it: a = max|x| / 127,
+ * q = round(x * (1/a)) (half away from zero, |q| <= 127). Returns a, the value of one int8 unit
+ * (0 when x is all zeros, in which case q is all zeros): x ~ q * a. */
 float lt_quantize_act_i8(const float *x, int8_t *q, int64_t n);
 
 #endif
