@@ -150,6 +150,12 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
         /* The F32 baseline is the same math as the check above. */
         lt_qweight_matmul_f32(w, x, n, y, NULL);
         check_ref_vs_f32(what, &f, x, n, y);
+        /* The scalar baseline (decoding its own 2/4-bit packing) equals the reference too. */
+        memset(y, 0xFF, ybytes);
+        lt_qweight_matmul_baseline(w, x, n, y, NULL);
+        int64_t first0 = 0;
+        int bad0 = bitwise_mismatches(yref, y, n * m, &first0);
+        CHECKF(bad0 == 0, "%s scalar baseline: %d mismatches, first at %lld", what, bad0, (long long)first0);
         lt_act *act = lt_act_new();
         CHECK(lt_act_prepare(act, x, n, k));
         for (int i = 0; i < n_isas; i++) {
@@ -164,6 +170,7 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
                            lt_isa_name(isas[i]), path == LT_PATH_GEMV ? "gemv" : "vlut", threads, bad,
                            (long long)first, bad ? y[first] : 0, bad ? yref[first] : 0);
                 }
+            if (isas[i] != LT_ISA_AVX2 && isas[i] != LT_ISA_AVX512) continue; /* no other SIMD baseline */
             memset(y, 0xFF, ybytes);
             lt_qweight_matmul_baseline(w, x, n, y, pool2);
             int64_t first = 0;

@@ -33,9 +33,27 @@ static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const
     return f / a;
 }
 
-/* Codes of one row (kp of them), read back from the LUT layout. */
+/* Codes of one row (kp of them), read back from the LUT layout (the inverse of the packing
+ * described in docs/kernels.md; lt_qw_code is the same for one weight). */
 static void lut_row_codes(const lt_qweight *w, int64_t row, int8_t *c) {
-    for (int64_t k = 0; k < w->kp; k++) c[k] = (int8_t)lt_qw_code(w, row, k);
+    const uint8_t *tile = w->idx + (size_t)(row / LT_TILE) * lt_qw_tile_bytes(w) + (size_t)(row % LT_TILE);
+    for (int64_t p = 0; p < w->nslots / 2; p++) {
+        const uint8_t *pair = tile + (size_t)p * (size_t)w->planes * LT_TILE;
+        for (int half = 0; half < 2; half++) {
+            int64_t slot = 2 * p + half;
+            if (w->kind == LT_QK_TERNARY) {
+                int index = (pair[0] >> (4 * half)) & 15;
+                c[2 * slot] = (int8_t)((index & 3) - 1);
+                c[2 * slot + 1] = (int8_t)((index >> 2) - 1);
+                continue;
+            }
+            for (int i = 0; i < 4; i++) {
+                int q = 0;
+                for (int j = 0; j < w->planes; j++) q |= ((pair[j * LT_TILE] >> (4 * half + i)) & 1) << j;
+                c[4 * slot + i] = (int8_t)q;
+            }
+        }
+    }
 }
 
 void lt_gemv_ref(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
