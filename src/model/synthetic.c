@@ -7,10 +7,15 @@
  * statistics, distinct memory for every row (so the bandwidth a benchmark sees is real), and it is
  * made at memcpy speed on all cores.
  *
+ * Every layer holds the same weights (in its own memory): a benchmark still reads every byte, but
+ * layer 0 alone is generated and repacked for the LUT kernels (repacking is the slow step), and the
+ * other layers are copies of its bytes and of its kernel layout.
+ *
  * Value scales keep activations O(1) through the layers: a linear weight has std 1/sqrt(K) (ternary
  * formats: t · s with t uniform over {-1, 0, 1} and s = sqrt(1.5 / K), the same variance), the
  * embedding and the output head std 1/sqrt(n_embd), every norm weight 1. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +71,7 @@ typedef struct {
     int64_t k, m;             /* ne[0] (row length), ne[1] (rows) */
     float std;                /* standard deviation of the values before encoding */
     uint64_t offset, nbytes;  /* in the aligned weight area */
+    int same_as;              /* index of the tensor whose bytes this one copies, or -1 */
     char name[NAME_BYTES];
 } weight_plan;
 
@@ -76,10 +82,10 @@ typedef struct {
 } plan_list;
 
 static bool plan_add(plan_list *p, lt_tensor *view, const char *name, const lt_format *fmt, int64_t k, int64_t m,
-                     float std) {
+                     float std, int same_as) {
     if (p->n == p->cap) return lt_set_error("synthetic model: too many tensors");
     weight_plan *w = &p->items[p->n];
-    *w = (weight_plan){ .view = view, .fmt = fmt, .k = k, .m = m, .std = std };
+    *w = (weight_plan){ .view = view, .fmt = fmt, .k = k, .m = m, .std = std, .same_as = same_as };
     snprintf(w->name, sizeof w->name, "%s", name);
     int64_t ne[2] = { k, m };
     if (!lt_format_tensor_bytes(fmt, ne, 2, &w->nbytes)) {
@@ -103,8 +109,10 @@ static bool plan_model(lutlm_model *m, const synthetic_shape *s, const lt_format
     const lt_hparams *hp = &m->hp;
     int64_t d = hp->n_embd, q = (int64_t)hp->n_head * hp->head_dim, kv = (int64_t)hp->n_head_kv * hp->head_dim;
     float embd_std = 1.0f / sqrtf((float)d);
-    if (!plan_add(p, &m->tok_embd, "token_embd.weight", f16, d, hp->n_vocab, embd_std)) return false;
-    if (!head_is_shared(s, ofmt) && !plan_add(p, &m->output.w, "output.weight", ofmt, d, hp->n_vocab, embd_std)) return false;
+    if (!plan_add(p, &m->tok_embd, "token_embd.weight", f16, d, hp->n_vocab, embd_std, -1)) return false;
+    if (!head_is_shared(s, ofmt) && !plan_add(p, &m->output.w, "output.weight", ofmt, d, hp->n_vocab, embd_std, -1))
+        return false;
+    int layer0 = p->n; /* index of layer 0's first linear */
     for (int il = 0; il < hp->n_layer; il++) {
         lt_layer *L = &m->layers[il];
         struct { lt_linear *l; const char *what; int64_t k, m; } lin[] = {
@@ -117,7 +125,9 @@ static bool plan_model(lutlm_model *m, const synthetic_shape *s, const lt_format
             snprintf(name, sizeof name, "blk.%d.%s.weight", il, lin[i].what);
             lin[i].l->scale = 1.0f;
             lin[i].l->q = NULL;
-            if (!plan_add(p, &lin[i].l->w, name, wfmt, lin[i].k, lin[i].m, 1.0f / sqrtf((float)lin[i].k))) return false;
+            int same_as = il == 0 ? -1 : layer0 + (int)i;
+            if (!plan_add(p, &lin[i].l->w, name, wfmt, lin[i].k, lin[i].m, 1.0f / sqrtf((float)lin[i].k), same_as))
+                return false;
         }
     }
     return true;
@@ -146,6 +156,20 @@ static void tile_copy_task(void *arg, int ith, int nth) {
     for (int64_t r = r0; r < r1; r++)
         memcpy(job->dst + (size_t)r * job->row_bytes,
                job->tile + (size_t)tile_row_for(job->key, r, job->tile_rows) * job->row_bytes, job->row_bytes);
+}
+
+/* A plain parallel memcpy (copies of layer 0 into the other layers). */
+typedef struct {
+    uint8_t *dst;
+    const uint8_t *src;
+    int64_t n;
+} copy_job;
+
+static void copy_task(void *arg, int ith, int nth) {
+    copy_job *job = arg;
+    int64_t b0, b1;
+    lt_split_range(job->n, 4096, ith, nth, &b0, &b1);
+    memcpy(job->dst + b0, job->src + b0, (size_t)(b1 - b0));
 }
 
 /* Random values of one tile: ternary formats get exact t · s so that their quantizer is lossless. */
@@ -259,8 +283,16 @@ static bool build_weights(lutlm_model *m, const synthetic_shape *s, const lt_for
         for (int i = 0; ok && i < plan.n; i++) {
             char *name = (char *)raw + (size_t)i * NAME_BYTES;
             memcpy(name, plan.items[i].name, NAME_BYTES);
-            ok = fill_tensor(&plan.items[i], area, i, seed, pool);
-            plan.items[i].view->name = name;
+            const weight_plan *w = &plan.items[i];
+            if (w->same_as >= 0) {
+                copy_job job = { area + w->offset, area + plan.items[w->same_as].offset, (int64_t)w->nbytes };
+                lt_pool_run(pool, copy_task, &job);
+                *w->view = *plan.items[w->same_as].view;
+                w->view->data = area + w->offset;
+            } else {
+                ok = fill_tensor(w, area, i, seed, pool);
+            }
+            w->view->name = name;
         }
     } else {
         free(raw);
@@ -272,23 +304,70 @@ static bool build_weights(lutlm_model *m, const synthetic_shape *s, const lt_for
     return ok;
 }
 
-/* Repack the linear weights into LUT-kernel layouts, as lutlm_model_load does for a file (and,
- * like it, not when the environment says LUTLM_KERNELS=0). The generated weights stay: the
- * reference path (lutlm bench --baseline) reads them. */
+/* Repacking into LUT-kernel layouts, as lutlm_model_load does for a file (and, like it, not when
+ * the environment says LUTLM_KERNELS=0). Layer 0's linears and the output head are repacked, one
+ * tensor per thread at a time; every other layer gets copies of layer 0's layouts (its weights are
+ * the same). The generated weights stay: the reference path (lutlm bench --baseline) reads them. */
+enum { LINEARS_PER_LAYER = 7 };
+
+typedef struct {
+    lutlm_model *m;
+    lt_linear *first[LINEARS_PER_LAYER + 1]; /* layer 0's linears, then the output head */
+    atomic_bool failed;
+    char error[512];          /* written by the one thread that set `failed` */
+} repack_job;
+
+static lt_linear *layer_linear(lt_layer *L, int i) {
+    lt_linear *all[LINEARS_PER_LAYER] = { &L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down };
+    return all[i];
+}
+
+static void record_failure(repack_job *job, const lt_linear *l) {
+    if (atomic_exchange(&job->failed, true)) return; /* keep the first message */
+    snprintf(job->error, sizeof job->error, "synthetic model: repacking %s (%s): %s", l->w.name, l->w.fmt->name, lt_error());
+}
+
+static void repack_first_task(void *arg, int ith, int nth) {
+    repack_job *job = arg;
+    for (int i = ith; i < LINEARS_PER_LAYER + 1; i += nth) {
+        lt_linear *l = job->first[i];
+        if (l && !(l->q = lt_qweight_from_tensor(&l->w))) record_failure(job, l);
+    }
+}
+
+static void clone_task(void *arg, int ith, int nth) {
+    repack_job *job = arg;
+    int n = (job->m->hp.n_layer - 1) * LINEARS_PER_LAYER;
+    for (int j = ith; j < n && !atomic_load(&job->failed); j += nth) {
+        lt_linear *l = layer_linear(&job->m->layers[1 + j / LINEARS_PER_LAYER], j % LINEARS_PER_LAYER);
+        const lt_linear *src = job->first[j % LINEARS_PER_LAYER];
+        if (src && !(l->q = lt_qweight_clone(src->q))) record_failure(job, l);
+    }
+}
+
 static bool repack_for_kernels(lutlm_model *m) {
     const char *env = getenv("LUTLM_KERNELS");
     if (env && !strcmp(env, "0")) return true;
+    repack_job job = { .m = m };
+    for (int i = 0; i < LINEARS_PER_LAYER; i++) {
+        lt_linear *l = layer_linear(&m->layers[0], i);
+        job.first[i] = lt_kernels_supports(l->w.fmt) ? l : NULL;
+    }
+    if (lt_kernels_supports(m->output.w.fmt)) job.first[LINEARS_PER_LAYER] = &m->output;
+    lt_pool *pool = lt_pool_create(0);
+    if (!pool) return false;
+    lt_pool_run(pool, repack_first_task, &job);
+    if (!atomic_load(&job.failed)) lt_pool_run(pool, clone_task, &job);
+    lt_pool_free(pool);
+    if (atomic_load(&job.failed)) return lt_set_error("%s", job.error);
     lt_linear *all[4096];
     int n = lt_model_linears(m, all, (int)LT_ARRAY_LEN(all));
-    for (int i = 0; i < n; i++) {
-        lt_linear *l = all[i];
-        if (l->q || !lt_kernels_supports(l->w.fmt)) continue;
-        if (!(l->q = lt_qweight_from_tensor(&l->w)))
-            return lt_set_error("synthetic model: repacking %s (%s): %s", l->w.name, l->w.fmt->name, lt_error());
-        m->n_repacked++;
-        m->repacked_bytes += lt_qweight_bytes(l->q);
-        m->repacked_source_bytes += l->w.nbytes;
-    }
+    for (int i = 0; i < n; i++)
+        if (all[i]->q) {
+            m->n_repacked++;
+            m->repacked_bytes += lt_qweight_bytes(all[i]->q);
+            m->repacked_source_bytes += all[i]->w.nbytes;
+        }
     return true;
 }
 
