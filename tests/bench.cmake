@@ -25,3 +25,11 @@ foreach(case errors bitllama3m_tern2 bitllama3m_i2_s)
   add_test(NAME quantize_${case} COMMAND test_quantize ${case})
   set_tests_properties(quantize_${case} PROPERTIES LABELS ${label} ENVIRONMENT "LUTLM_SHARED=${LUTLM_SHARED_DIR}")
 endforeach()
+# The quantize command itself: progress lines name each re-encoded tensor.
+lutlm_cli_test(quantize_cli unit lutlm quantize ${LUTLM_SHARED_DIR}/models/bitllama2c-ternary/bitllama2c-3M-f32.gguf
+    test-quantize-cli-3M-tern2.gguf tern2)
+set_tests_properties(quantize_cli PROPERTIES PASS_REGULAR_EXPRESSION
+    "\\[[0-9]+/90\\] blk\\.3\\.ffn_up\\.weight f32 -> tern2\n.*lutlm quantize: wrote test-quantize-cli-3M-tern2\\.gguf")
+lutlm_cli_test(quantize_cli_bad_type unit lutlm quantize ${LUTLM_SHARED_DIR}/models/bitllama2c-ternary/bitllama2c-3M-f32.gguf
+    test-quantize-cli-bad.gguf int7)
+set_tests_properties(quantize_cli_bad_type PROPERTIES PASS_REGULAR_EXPRESSION "lutlm quantize: unknown type 'int7' \\(formats with a quantizer: .*tern2")
