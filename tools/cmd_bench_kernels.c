@@ -101,7 +101,9 @@ typedef struct {
 
 /* Median seconds of `reps` calls, each on the next copy (one untimed warm-up call first). */
 static double time_calls(bench_weights *bw, run_kind kind, const float *x, int64_t n, float *y, lt_pool *pool, int reps) {
+    if (reps < 1) reps = 1;
     double *t = malloc((size_t)reps * sizeof(double));
+    if (!t) return 0;
     for (int i = -1; i < reps; i++) {
         lt_qweight *w = bw->copies[bw->next];
         bw->next = (bw->next + 1) % bw->ncopies;
@@ -238,7 +240,7 @@ int cmd_bench_kernels(int argc, char **argv) {
                     if (n > 1 && fi > 0 && !all_n) continue;
                     /* Small N: cover every copy so each call streams cold weights; large N: compute-bound. */
                     int r = n <= 8 ? LT_MAX(reps, bw.ncopies) : reps;
-                    if (n >= 128) r = LT_MIN(r, 5);
+                    if (n >= 128) r = LT_MIN(r, 3);
                     double t_lut = time_calls(&bw, RUN_LUT, x, n, y, pool, r);
                     double t_base = time_calls(&bw, RUN_BASE, x, n, y, pool, r);
                     double t_gemv = n >= 16 ? time_calls(&bw, RUN_GEMV, x, n, y, pool, LT_MIN(r, 3)) : 0;
