@@ -9,7 +9,8 @@ struct lutlm_context {
     lutlm_model *model;
     lt_pool *pool;
     int n_ctx, n_batch, n_past;
-    float *k_cache, *v_cache;   /* [layer][n_ctx][n_head_kv * head_dim] */
+    float *k_cache;             /* [layer][n_head_kv * head_dim][n_ctx] (transposed: see forward.c) */
+    float *v_cache;             /* [layer][n_ctx][n_head_kv * head_dim] */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
     float *scores;              /* per thread: n_ctx attention scores */

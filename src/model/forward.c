@@ -26,16 +26,19 @@ typedef struct {
     int n_past;     /* position of the first */
 } attention_job;
 
-/* One (token, head) pair per work item: scores over the cached positions 0..pos, softmax, sum of V. */
+/* One (token, head) pair per work item: scores over the cached positions 0..pos, softmax, sum of V.
+ * K is cached transposed ([kv head][dim][position]), so the score loop runs over contiguous
+ * positions and vectorizes, while each score still sums q_i k_i in order i = 0, 1, ... (the
+ * reference runners' rounding). */
 static void attention_task(void *arg, int ith, int nth) {
     attention_job *job = arg;
     const lt_hparams *hp = job->hp;
     lutlm_context *c = job->ctx;
-    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv;
+    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv, n_ctx = c->n_ctx;
     int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
-    const float *k_cache = c->k_cache + (size_t)job->layer * c->n_ctx * kv_dim;
-    const float *v_cache = c->v_cache + (size_t)job->layer * c->n_ctx * kv_dim;
-    float *scores = c->scores + (size_t)ith * c->n_ctx;
+    const float *k_cache = c->k_cache + (size_t)job->layer * n_ctx * kv_dim;
+    const float *v_cache = c->v_cache + (size_t)job->layer * n_ctx * kv_dim;
+    float *scores = c->scores + (size_t)ith * n_ctx;
     float scale = sqrtf((float)hd); /* scores are divided by it */
     int64_t items = (int64_t)job->n * hp->n_head, i0, i1;
     lt_split_range(items, 1, ith, nth, &i0, &i1);
@@ -43,13 +46,19 @@ static void attention_task(void *arg, int ith, int nth) {
         int t = (int)(item / hp->n_head), h = (int)(item % hp->n_head);
         int pos = job->n_past + t, kvh = h / group;
         const float *q = c->q + t * q_dim + h * hd;
-        for (int j = 0; j <= pos; j++) scores[j] = lt_dot_f32_seq(q, k_cache + j * kv_dim + kvh * hd, hd) / scale;
+        const float *kt = k_cache + (size_t)kvh * hd * n_ctx;
+        for (int j = 0; j <= pos; j++) scores[j] = 0.0f;
+        for (int i = 0; i < hd; i++) {
+            const float qi = q[i], *ki = kt + (size_t)i * n_ctx;
+            for (int j = 0; j <= pos; j++) scores[j] += qi * ki[j];
+        }
+        for (int j = 0; j <= pos; j++) scores[j] /= scale;
         lt_softmax(scores, pos + 1);
         float *out = c->att + t * q_dim + h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
         for (int j = 0; j <= pos; j++) {
             const float *v = v_cache + j * kv_dim + kvh * hd;
-            float s = scores[j];
+            const float s = scores[j];
             for (int d = 0; d < hd; d++) out[d] += s * v[d];
         }
     }
@@ -78,9 +87,9 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
             lt_rope(c->q + t * q_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
         for (int h = 0; h < hp->n_head_kv; h++)
             lt_rope(c->k + t * kv_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
-        size_t slot = ((size_t)il * c->n_ctx + pos) * kv_dim;
-        memcpy(c->k_cache + slot, c->k + t * kv_dim, (size_t)kv_dim * sizeof(float));
-        memcpy(c->v_cache + slot, c->v + t * kv_dim, (size_t)kv_dim * sizeof(float));
+        size_t layer = (size_t)il * c->n_ctx * kv_dim;
+        for (int64_t i = 0; i < kv_dim; i++) c->k_cache[layer + (size_t)i * c->n_ctx + pos] = c->k[t * kv_dim + i];
+        memcpy(c->v_cache + layer + (size_t)pos * kv_dim, c->v + t * kv_dim, (size_t)kv_dim * sizeof(float));
     }
     attention_job job = { hp, c, il, n, c->n_past };
     lt_pool_run(c->pool, attention_task, &job);
