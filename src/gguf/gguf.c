@@ -441,9 +441,40 @@ static bool check_overlaps(parser *p) {
     return ok;
 }
 
+/* Type id 36 means different things in different forks (bitnet.cpp's I2_S, mainline's retired
+ * IQ4_NL_4_4, other projects' packings; see docs/formats.md). lutlm reads it as bitnet.cpp's x86
+ * I2_S, whose size the registry gives (n/4 + 32). A type-36 tensor whose room in the file (up to the
+ * next tensor or the end of the data) is not that size plus at most the alignment padding is another
+ * fork's: refuse the file with a message that says so rather than read it as garbage. */
+static bool check_ambiguous_type_ids(parser *p) {
+    gguf_file *f = p->f;
+    uint64_t start = (p->c.pos + f->alignment - 1) / f->alignment * f->alignment; /* as place_tensor_data */
+    if (start > p->c.size || f->n_tensors == 0) return true; /* place_tensor_data reports it */
+    uint64_t data_size = p->c.size - start;
+    uint64_t *idx = sorted_indices(f, f->n_tensors, cmp_tensor_offset);
+    if (!idx) return false;
+    bool ok = true;
+    for (uint64_t i = 0; ok && i < f->n_tensors; i++) {
+        const gguf_tensor_info *t = &f->tensors[idx[i]];
+        if (t->type != LT_TYPE_I2_S || t->nbytes == 0 || t->offset > data_size) continue;
+        uint64_t room = data_size - t->offset;
+        for (uint64_t j = i + 1; j < f->n_tensors; j++)
+            if (f->tensors[idx[j]].offset > t->offset) {
+                room = f->tensors[idx[j]].offset - t->offset;
+                break;
+            }
+        if (room < t->nbytes || room - t->nbytes >= f->alignment)
+            ok = fail_at(&p->c, p->offset_at[idx[i]], "tensor '%s': type id 36 is ambiguous across forks; lutlm reads it as "
+                         "bitnet.cpp's I2_S, which needs n/4 + 32 = %" PRIu64 " bytes, but the file gives it %" PRIu64
+                         ": another fork's type 36 (e.g. ggml's IQ4_NL_4_4), not supported", t->name.data, t->nbytes, room);
+    }
+    free(idx);
+    return ok;
+}
+
 static bool parse(parser *p) {
     return read_header(p) && read_kv_section(p) && read_alignment(p) && read_tensor_infos(p) &&
-           place_tensor_data(p) && check_duplicates(p) && check_overlaps(p);
+           check_ambiguous_type_ids(p) && place_tensor_data(p) && check_duplicates(p) && check_overlaps(p);
 }
 
 /* ---- open / close ---- */
