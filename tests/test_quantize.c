@@ -100,16 +100,19 @@ static int tokens_matching_text(lutlm_model *m, const int32_t *prompt, int n_pro
     return matched;
 }
 
-static void case_bitllama3m(const char *type, bool exact, int min_tokens) {
+/* kernels: run with the LUT kernels (weights repacked at load), else on the reference path. */
+static void case_bitllama3m(const char *type, bool exact, bool kernels, int min_tokens) {
     char out[256];
-    snprintf(out, sizeof out, "test-quantize-3M-%s.gguf", type);
+    snprintf(out, sizeof out, "test-quantize-3M-%s%s.gguf", type, kernels ? "" : "-ref");
     CHECK(quantize(shared_path(BITLLAMA_F32), out, type, NULL));
     check_file(out, type, exact);
 
     size_t golden_size;
     char *golden = lt_read_file(shared_path("golden/bitllama2c-3M/runbit-3M-greedy256-prompt.txt"), &golden_size);
     CHECK(golden != NULL);
-    lutlm_model *m = lutlm_model_load(out, NULL);
+    lutlm_model_params mp = lutlm_model_default_params();
+    mp.use_kernels = kernels;
+    lutlm_model *m = lutlm_model_load(out, &mp);
     CHECKF(m != NULL, "%s", lutlm_last_error());
     if (!m || !golden) { free(golden); lutlm_model_free(m); return; }
     while (golden_size > 0 && golden[golden_size - 1] == '\n') golden[--golden_size] = 0;
@@ -144,9 +147,10 @@ static void case_bitllama3m(const char *type, bool exact, int min_tokens) {
 int main(int argc, char **argv) {
     const char *c = argc > 1 ? argv[1] : "";
     if (!strcmp(c, "errors")) case_errors();
-    else if (!strcmp(c, "bitllama3m_tern2")) case_bitllama3m("tern2", true, 200);
-    else if (!strcmp(c, "bitllama3m_i2_s")) case_bitllama3m("i2_s", true, 200);
-    else if (!strcmp(c, "bitllama3m_lut_t16")) case_bitllama3m("lut_t16", false, 200);
+    else if (!strcmp(c, "bitllama3m_tern2")) case_bitllama3m("tern2", true, true, 200);
+    else if (!strcmp(c, "bitllama3m_tern2_ref")) case_bitllama3m("tern2", true, false, 200);
+    else if (!strcmp(c, "bitllama3m_i2_s")) case_bitllama3m("i2_s", true, true, 200);
+    else if (!strcmp(c, "bitllama3m_lut_t16")) case_bitllama3m("lut_t16", false, true, 200);
     else { fprintf(stderr, "unknown case '%s'\n", c); return 2; }
     return TEST_DONE();
 }
