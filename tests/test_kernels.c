@@ -1,6 +1,6 @@
 /* LUT kernel tests.
  *  - The scalar reference equals dequantize-then-F32 matmul within the activation-quantization
- *    bound: |y_ref - y_f32| <= (0.5 / a) * Σ_k |w_k| (+ float rounding), a = 127 / max|x|.
+ *    bound: |y_ref - y_f32| <= (0.5 * a) * Σ_k |w_k| (+ float rounding), a = max|x| / 127.
  *  - Every SIMD kernel (GEMV and vector-LUT GEMM) and the int8 baseline equal the scalar reference
  *    exactly, for every format, every ISA level the machine has, N in {1,2,3,8,31,64,257} and
  *    awkward shapes (K = 172, 256, 2560, 6912; M = 1, 17, 640, 2560).
@@ -189,24 +189,35 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
     free_tensor(&f);
 }
 
-/* The activation quantization: nearbyintf (half to even), scale 127 / max|x|, zero token. */
+/* The activation quantization (runbit.c's): a = max|x| / 127, q = round(x / a) half away from zero,
+ * y = dot * (s * a); ties are exact when max|x| = 127 (a = 1). */
 static void test_activation_semantics(void) {
-    float x[8] = { 1.0f, -0.5f, 0.25f, 0.0f, 2.0f / 254.0f, -2.0f / 254.0f * 3.0f, 0.999f, -1.0f };
-    /* 2/254 * 127 = 1.0; -6/254 * 127 = -3.0; 0.5 * 127 = 63.5 -> 64 (even) */
     tensor_fixture f;
     const lt_format *fmt = lt_format_by_type(LT_TYPE_TERN2);
     CHECK(fmt && make_tensor(&f, fmt, 8, 1, false));
     if (!fmt) return;
-    /* Make the weight row e_0 + e_1 + e_2 so that y = (q0 + q1 + q2) * s / a. */
-    float wrow[8] = { 1, 1, 1, 0, 0, 0, 0, 0 };
+    /* weight row e_0 + e_1 + e_2 + e_3 */
+    float wrow[8] = { 1, 1, 1, 1, 0, 0, 0, 0 };
     CHECK(fmt->quantize(wrow, 8, 1, f.data));
     lt_qweight *w = lt_qweight_from_tensor(&f.t);
     CHECK(w != NULL);
     float y;
-    lt_isa_set(LT_ISA_SCALAR);
-    lt_qweight_matmul(w, x, 1, &y, NULL);
-    /* q = 127, -64 (63.5 -> 64), 32 (31.75) -> 95; y = 95 * 1 / 127 */
-    CHECK_NEAR(y, 95.0f / 127.0f, 1e-7);
+    for (int isa = LT_ISA_SCALAR; isa <= LT_ISA_NEON_DOTPROD; isa++) {
+        if (!lt_isa_set((lt_isa)isa)) continue;
+        /* q = 127, -64 (-63.5 away from zero), 32 (31.75), 0; y = 95 * (1 * a), a = 1/127 */
+        float x1[8] = { 1.0f, -0.5f, 0.25f, 0.0f, 0.0f, 0.0f, 0.999f, -1.0f };
+        lt_qweight_matmul(w, x1, 1, &y, NULL);
+        CHECKF(y == 95.0f * (float)(1.0 / 127.0), "%s: y = %.9g", lt_isa_name((lt_isa)isa), y);
+        /* a = 1: q = 127, 3 (2.5), -3 (-2.5), 4 (3.5): half to even would give 127 + 2 - 2 + 4 */
+        float x2[8] = { 127.0f, 2.5f, -2.5f, 3.5f, 0.0f, 0.0f, 0.0f, 0.0f };
+        lt_qweight_matmul(w, x2, 1, &y, NULL);
+        CHECKF(y == 131.0f, "%s: y = %.9g (ties must round away from zero)", lt_isa_name((lt_isa)isa), y);
+        /* all-zero token */
+        float x3[8] = { 0 };
+        lt_qweight_matmul(w, x3, 1, &y, NULL);
+        CHECK(y == 0.0f);
+    }
+    lt_isa_set(lt_isa_detect());
     lt_qweight_free(w);
     free_tensor(&f);
 }

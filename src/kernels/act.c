@@ -1,6 +1,8 @@
 /* Activations for the LUT kernels: int8 quantization per token and the lookup tables.
  *
- * Quantization (BitNet b1.58): a = 127 / max|x|, q = clamp(nearbyintf(x * a), -127, 127).
+ * Quantization (BitNet b1.58, with the roundings of bitllama2.c's runbit.c so that natively ternary
+ * models reproduce their reference runner): a = max|x| / 127 (the value of one int8 step),
+ * q = round(x * (1/a)) half away from zero (|q| <= 127); a token's outputs are then dot * (s * a).
  * A table entry is a partial sum of q over the weights of one slot, so it is exact in int16:
  *   ternary slot (2 weights): T[c0 | c1 << 2] = (c0 - 1) q0 + (c1 - 1) q1   (|T| <= 254, c = 3 unused)
  *   bit-plane slot (4 weights): T[i] = Σ_b bit_b(i) q_b                       (|T| <= 508) */
@@ -20,11 +22,15 @@ static bool grow(void **buf, size_t *cap, size_t bytes) {
     return *buf != NULL;
 }
 
-/* nearbyintf for |v| <= 2^22 in the default rounding mode (round half to even), without the libm
- * call: adding 1.5 * 2^23 pushes the fraction bits out. |x * a| <= 127 here; NaN stays NaN. */
-static inline float round_half_even(float v) {
+/* roundf (half away from zero) for |v| <= 2^22 without the libm call: round to nearest even by
+ * pushing the fraction bits out with 1.5 * 2^23, then move exact halves away from zero.
+ * |x / a| <= 127 here; NaN stays NaN. */
+static inline float round_half_away(float v) {
     const float magic = 12582912.0f;
-    return fabsf(v) < 4194304.0f ? (v + magic) - magic : v;
+    if (!(fabsf(v) < 4194304.0f)) return v;
+    float r = (v + magic) - magic;
+    if (fabsf(v - r) == 0.5f) r = v + (v > 0.0f ? 0.5f : -0.5f); /* exact: v is k + 1/2 */
+    return r;
 }
 
 lt_act *lt_act_new(void) { return lt_calloc(1, sizeof(lt_act)); }
@@ -63,13 +69,13 @@ bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) {
             float v = fabsf(xr[i]);
             amax = v > amax ? v : amax; /* not fmaxf: a libm call on plain x86-64 */
         }
-        float s = amax > 0.0f ? 127.0f / amax : 1.0f;
+        float step = (float)(amax / 127.0), inv = amax > 0.0f ? (float)(1.0 / step) : 0.0f;
         for (int64_t i = 0; i < k; i++) {
-            float v = round_half_even(xr[i] * s);
+            float v = round_half_away(xr[i] * inv);
             q[i] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : v);
         }
         memset(q + k, 0, (size_t)(kx - k));
-        scales[t] = s;
+        scales[t] = step;
     }
     a->scale = scales;
     return true;

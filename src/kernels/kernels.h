@@ -7,10 +7,10 @@
  *
  *   y[n][M] = W · x[n][K]      W is [K = ne[0], M = ne[1]]
  *
- * Ternary weights: y = dot(t, q) * s / a, a = 127 / max|x| the token's activation scale,
- *   q = clamp(nearbyintf(x * a), ±127), t ∈ {-1,0,1}, s the row's (tensor's) scale; with one scale
- *   per block of K (TQ1_0/TQ2_0 when blocks differ) y = (Σ_b s_b · dot_b) / a.
- * INTn weights (w = s_g · q + m_g, q ∈ [0, 2^n)): y = (Σ_g s_g · dot_g(q, x) + m_g · Σ_{k∈g} x_k) / a.
+ * Ternary weights: y = dot(t, q) * (s * a), a = max|x| / 127 the value of one activation step,
+ *   q = clamp(round(x / a), ±127) (half away from zero, as runbit.c), t ∈ {-1,0,1}, s the row's (tensor's) scale; with one scale
+ *   per block of K (TQ1_0/TQ2_0 when blocks differ) y = (Σ_b s_b · dot_b) · a.
+ * INTn weights (w = s_g · q + m_g, q ∈ [0, 2^n)): y = (Σ_g s_g · dot_g(q, x) + m_g · Σ_{k∈g} x_k) · a.
  * The float combination uses fmaf in group order; every kernel does the same operations. */
 #ifndef LUTLM_KERNELS_KERNELS_H
 #define LUTLM_KERNELS_KERNELS_H

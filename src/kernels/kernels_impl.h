@@ -29,7 +29,7 @@ struct lt_qweight {
     int64_t nslots;      /* kp / kslot, always even */
     int64_t group;       /* weights per scale group along K (kp when one scale per row) */
     int64_t ngroups;
-    bool per_row;        /* one scale per row: y = dot * s / a (BitNet); else fmaf over groups */
+    bool per_row;        /* one scale per row: y = dot * (s * a) (BitNet); else fmaf over groups */
     uint8_t *idx;        /* [ntiles][nslots/2][planes][32]: byte r = idx(slot 2p) | idx(slot 2p+1) << 4 */
     float *scale;        /* [ntiles][ngroups][32] */
     float *offset;       /* [ntiles][ngroups][32] (INTn) or NULL (ternary) */
@@ -51,7 +51,7 @@ int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k);
 struct lt_act {
     int64_t n, k, kx;
     int8_t *xq;          /* [n][kx] */
-    float *scale;        /* [n]: a = 127 / max|x| (1 if x is all zero) */
+    float *scale;        /* [n]: a = max|x| / 127, the value of one int8 step (0 if x is all zero) */
     /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries */
     uint8_t *gemv_tab[2];
     int64_t gemv_slots[2];  /* slots built (0 = not built) */

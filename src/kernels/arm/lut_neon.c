@@ -80,7 +80,7 @@ static inline __attribute__((always_inline)) void gemv_tiles(const lt_qweight *w
             int32x4_t d[8];
             if (w->per_row) {
                 tile_dot(wt, tab, 0, w->nslots / 2, P, d);
-                for (int i = 0; i < 8; i++) out[i] = vdivq_f32(vmulq_f32(vcvtq_f32_s32(d[i]), vld1q_f32(sc + 4 * i)), act);
+                for (int i = 0; i < 8; i++) out[i] = vmulq_f32(vcvtq_f32_s32(d[i]), vmulq_f32(vld1q_f32(sc + 4 * i), act));
             } else {
                 float32x4_t f[8];
                 for (int i = 0; i < 8; i++) f[i] = vdupq_n_f32(0.0f);
@@ -93,7 +93,7 @@ static inline __attribute__((always_inline)) void gemv_tiles(const lt_qweight *w
                         for (int i = 0; i < 8; i++) f[i] = vfmaq_f32(f[i], vld1q_f32(of + g * LT_TILE + 4 * i), sum);
                     }
                 }
-                for (int i = 0; i < 8; i++) out[i] = vdivq_f32(f[i], act);
+                for (int i = 0; i < 8; i++) out[i] = vmulq_f32(f[i], act);
             }
             store_rows(w, tile, y + n * w->m, out);
         }
@@ -181,7 +181,7 @@ static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w
                 float s = w->scale[(size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE)];
                 for (int64_t t = 0; t < NB && b * NB + t < a->n; t++) {
                     int64_t tok = b * NB + t;
-                    y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * s / a->scale[tok] : fpart[i][t] / a->scale[tok];
+                    y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * (s * a->scale[tok]) : fpart[i][t] * a->scale[tok];
                 }
             }
         }

@@ -1,7 +1,7 @@
 /* Scalar reference kernels. They define the results every SIMD kernel must reproduce bit for bit:
  * integer dot products per scale group, then the float combination (see kernels.h):
- *   per row:   y = (float)dot * s / a
- *   per group: f = fmaf(s_g, (float)dot_g, f) [; f = fmaf(m_g, (float)Σ_{k∈g} q_k, f)] in group order; y = f / a
+ *   per row:   y = (float)dot * (s * a)
+ *   per group: f = fmaf(s_g, (float)dot_g, f) [; f = fmaf(m_g, (float)Σ_{k∈g} q_k, f)]  in group order; y = f * a
  * They read the codes back from the layout (lt_qw_code / the baseline packing), so they also check
  * the packing. */
 #include <math.h>
@@ -18,7 +18,7 @@ static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const
     if (w->per_row) {
         int32_t dot = 0;
         for (int64_t k = 0; k < w->kp; k++) dot += c[k] * xq[k];
-        return (float)dot * s[0] / a;
+        return (float)dot * (s[0] * a);
     }
     float f = 0.0f;
     for (int64_t g = 0; g < w->ngroups; g++) {
@@ -30,7 +30,7 @@ static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const
         f = fmaf(s[g * LT_TILE], (float)dot, f);
         if (m) f = fmaf(m[g * LT_TILE], (float)sum, f);
     }
-    return f / a;
+    return f * a;
 }
 
 /* Codes of one row (kp of them), read back from the LUT layout (the inverse of the packing

@@ -80,7 +80,7 @@ void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t 
             if (w->per_row) {
                 int32_t dot = units_dot(src, w->base_bits, xq, 0, w->kp / 32 + (w->kp % 32 != 0));
                 if (ternary) dot -= gsum[0];
-                y[n * w->m + row] = (float)dot * s[0] / a->scale[n];
+                y[n * w->m + row] = (float)dot * (s[0] * a->scale[n]);
                 continue;
             }
             float f = 0.0f;
@@ -90,7 +90,7 @@ void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t 
                 f = fmaf(s[g * LT_TILE], (float)dot, f);
                 if (m) f = fmaf(m[g * LT_TILE], (float)gsum[g], f);
             }
-            y[n * w->m + row] = f / a->scale[n];
+            y[n * w->m + row] = f * a->scale[n];
         }
     }
 }

@@ -95,7 +95,7 @@ static inline __attribute__((always_inline)) void gemv_tiles(const lt_qweight *w
             if (w->per_row) {
                 tile_dot(wt, tab, 0, w->nslots / 2, P, d);
                 for (int i = 0; i < 4; i++)
-                    out[i] = _mm256_div_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(d[i]), _mm256_loadu_ps(sc + 8 * i)), act);
+                    out[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(d[i]), _mm256_mul_ps(_mm256_loadu_ps(sc + 8 * i), act));
             } else {
                 __m256 f[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
                 for (int64_t g = 0; g < w->ngroups; g++) {
@@ -107,7 +107,7 @@ static inline __attribute__((always_inline)) void gemv_tiles(const lt_qweight *w
                         for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(of + g * LT_TILE + 8 * i), sum, f[i]);
                     }
                 }
-                for (int i = 0; i < 4; i++) out[i] = _mm256_div_ps(f[i], act);
+                for (int i = 0; i < 4; i++) out[i] = _mm256_mul_ps(f[i], act);
             }
             store_rows(w, tile, y + n * w->m, out);
         }
@@ -248,7 +248,7 @@ static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w
                 float s = w->scale[(size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE)];
                 for (int64_t t = 0; t < NB && b * NB + t < a->n; t++) {
                     int64_t tok = b * NB + t;
-                    y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * s / a->scale[tok] : fpart[i][t] / a->scale[tok];
+                    y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * (s * a->scale[tok]) : fpart[i][t] * a->scale[tok];
                 }
             }
         }
