@@ -55,7 +55,7 @@ static inline bool open_session_path(session *s, const char *path, int n_ctx, bo
     if (!s->model) { fprintf(stderr, "load %s: %s\n", path, lutlm_last_error()); return false; }
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = n_ctx;
-    cp.n_threads = 2;
+    cp.n_threads = 1; /* ctest runs tests in parallel on 2 cores: one thread each */
     s->ctx = lutlm_context_new(s->model, &cp);
     if (!s->ctx) { fprintf(stderr, "context: %s\n", lutlm_last_error()); return false; }
     s->n_vocab = lutlm_model_n_vocab(s->model);

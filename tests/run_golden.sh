@@ -6,7 +6,7 @@
 set -u
 model=$1 prompt=$2 golden=$3 n=$4; shift 4
 bin=${LUTLM_BIN:?LUTLM_BIN not set}
-out=$("$bin" run -m "$model" -p "$prompt" -n "$n" --temp 0 -t 2 "$@" 2>/tmp/lutlm-run-golden.$$.err)
+out=$("$bin" run -m "$model" -p "$prompt" -n "$n" --temp 0 -t 1 "$@" 2>/tmp/lutlm-run-golden.$$.err)
 status=$?
 if [ $status -ne 0 ]; then cat /tmp/lutlm-run-golden.$$.err; rm -f /tmp/lutlm-run-golden.$$.err; echo "FAIL: lutlm run exited $status"; exit 1; fi
 rm -f /tmp/lutlm-run-golden.$$.err

@@ -2,6 +2,7 @@
 #include "common/util.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -14,8 +15,13 @@
 #define cpu_relax() ((void)0)
 #endif
 
-/* How long a worker spins on the generation counter before it sleeps (iterations of pause). */
-#define SPIN_ITERATIONS 200000
+/* How long a worker spins on the generation counter before it sleeps (iterations of pause, about
+ * a quarter of a millisecond): long enough to bridge the gaps between the matmuls of a decode step,
+ * short enough not to steal a core from other processes on a busy machine. */
+#define SPIN_ITERATIONS 8192
+/* While waiting for the other threads, the caller yields its core every this many spins, so a
+ * descheduled worker gets to run when the machine is oversubscribed. */
+#define YIELD_EVERY 256
 
 struct lt_pool {
     int n_threads;
@@ -117,5 +123,8 @@ void lt_pool_run(lt_pool *pool, lt_task_fn fn, void *ctx) {
     atomic_store(&pool->remaining, pool->n_threads - 1);
     wake_workers(pool);
     fn(ctx, 0, pool->n_threads);
-    while (atomic_load_explicit(&pool->remaining, memory_order_acquire) > 0) cpu_relax();
+    for (unsigned spins = 1; atomic_load_explicit(&pool->remaining, memory_order_acquire) > 0; spins++) {
+        if (spins % YIELD_EVERY == 0) sched_yield();
+        else cpu_relax();
+    }
 }
