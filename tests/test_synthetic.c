@@ -124,6 +124,30 @@ static void test_formats(void) {
     }
 }
 
+/* Layers 1.. repeat layer 0: views of its bytes when the kernels run the format (default), own
+ * copies with distinct_sources or when the format runs on the reference path. */
+static void test_layer_sources(void) {
+    lutlm_model *shared = lt_model_synthetic("tiny", "tern2", NULL, 5);
+    lt_synthetic_options o = { .distinct_sources = true };
+    lutlm_model *own = lt_model_synthetic_ex("tiny", "tern2", NULL, 5, &o);
+    lutlm_model *q8 = lt_model_synthetic("tiny", "q8_0", NULL, 5);
+    CHECK(shared && own && q8);
+    if (!shared || !own || !q8) return;
+    const lt_tensor *a = &shared->layers[0].w_up.w, *b = &shared->layers[3].w_up.w;
+    if (shared->layers[0].w_up.q) {
+        CHECK(a->data == b->data);
+        CHECK(shared->layers[3].w_up.q && shared->layers[3].w_up.q != shared->layers[0].w_up.q);
+    }
+    const lt_tensor *c = &own->layers[0].w_up.w, *d = &own->layers[3].w_up.w;
+    CHECK(c->data != d->data && c->nbytes == d->nbytes && !memcmp(c->data, d->data, c->nbytes));
+    CHECK(!memcmp(a->data, c->data, a->nbytes)); /* same seed, same weights either way */
+    CHECK(q8->layers[0].w_up.w.data != q8->layers[3].w_up.w.data);
+    CHECK(!memcmp(q8->layers[0].w_up.w.data, q8->layers[3].w_up.w.data, q8->layers[0].w_up.w.nbytes));
+    lutlm_model_free(shared);
+    lutlm_model_free(own);
+    lutlm_model_free(q8);
+}
+
 static void test_errors(void) {
     CHECK(lt_model_synthetic("gpt-5", NULL, NULL, 1) == NULL);
     CHECK(strstr(lt_error(), "gpt-5") && strstr(lt_error(), "bitnet-2b4t"));
@@ -137,6 +161,7 @@ static void test_errors(void) {
 int main(void) {
     test_tiny_default();
     test_formats();
+    test_layer_sources();
     test_errors();
     return TEST_DONE();
 }

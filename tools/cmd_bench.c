@@ -348,7 +348,9 @@ static lutlm_model *open_model(const bench_options *o, char *label, size_t label
     if (o->synthetic) {
         snprintf(label, label_len, "%s", o->synthetic);
         double t0 = lt_time_now();
-        lutlm_model *m = lt_model_synthetic(o->synthetic, o->type, o->output_type, o->seed);
+        /* the reference path must stream distinct weights for every layer, as the kernels do */
+        lt_synthetic_options so = { .distinct_sources = o->baseline };
+        lutlm_model *m = lt_model_synthetic_ex(o->synthetic, o->type, o->output_type, o->seed, &so);
         if (m) fprintf(stderr, "lutlm bench: built synthetic %s in %.1f s\n", o->synthetic, lt_time_now() - t0);
         return m;
     }

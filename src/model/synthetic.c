@@ -7,9 +7,13 @@
  * statistics, distinct memory for every row (so the bandwidth a benchmark sees is real), and it is
  * made at memcpy speed on all cores.
  *
- * Every layer holds the same weights (in its own memory): a benchmark still reads every byte, but
- * layer 0 alone is generated and repacked for the LUT kernels (repacking is the slow step), and the
- * other layers are copies of its bytes and of its kernel layout.
+ * Every layer holds the same weights: layer 0 alone is generated and repacked for the LUT kernels
+ * (repacking is the slow step); the other layers get copies of its kernel layouts, each in its own
+ * memory, so a benchmark still streams every byte. When the LUT kernels run a format, the
+ * generated (source) weights of layers 1.. are only read by the reference path: by default they
+ * are views of layer 0's, which keeps memory ≈ the packed weights; with
+ * lt_synthetic_options.distinct_sources every layer gets its own copy (for timing the reference
+ * path fairly: it must not find the next layer's weights in cache).
  *
  * Value scales keep activations O(1) through the layers: a linear weight has std 1/sqrt(K) (ternary
  * formats: t · s with t uniform over {-1, 0, 1} and s = sqrt(1.5 / K), the same variance), the
@@ -71,7 +75,8 @@ typedef struct {
     int64_t k, m;             /* ne[0] (row length), ne[1] (rows) */
     float std;                /* standard deviation of the values before encoding */
     uint64_t offset, nbytes;  /* in the aligned weight area */
-    int same_as;              /* index of the tensor whose bytes this one copies, or -1 */
+    int same_as;              /* index of the tensor whose bytes this one repeats, or -1 */
+    bool view_only;           /* same_as's bytes are used in place (no memory of its own) */
     char name[NAME_BYTES];
 } weight_plan;
 
@@ -82,10 +87,11 @@ typedef struct {
 } plan_list;
 
 static bool plan_add(plan_list *p, lt_tensor *view, const char *name, const lt_format *fmt, int64_t k, int64_t m,
-                     float std, int same_as) {
+                     float std, int same_as, bool view_only) {
     if (p->n == p->cap) return lt_set_error("synthetic model: too many tensors");
     weight_plan *w = &p->items[p->n];
-    *w = (weight_plan){ .view = view, .fmt = fmt, .k = k, .m = m, .std = std, .same_as = same_as };
+    *w = (weight_plan){ .view = view, .fmt = fmt, .k = k, .m = m, .std = std, .same_as = same_as,
+                        .view_only = same_as >= 0 && view_only };
     snprintf(w->name, sizeof w->name, "%s", name);
     int64_t ne[2] = { k, m };
     if (!lt_format_tensor_bytes(fmt, ne, 2, &w->nbytes)) {
@@ -94,8 +100,12 @@ static bool plan_add(plan_list *p, lt_tensor *view, const char *name, const lt_f
         return lt_set_error("synthetic model: %s [%lld, %lld] cannot be stored as %s: %s", name, (long long)k,
                             (long long)m, fmt->name, msg);
     }
-    w->offset = p->total;
-    p->total += (w->nbytes + ALIGN - 1) / ALIGN * ALIGN;
+    if (w->view_only) {
+        w->offset = p->items[same_as].offset;
+    } else {
+        w->offset = p->total;
+        p->total += (w->nbytes + ALIGN - 1) / ALIGN * ALIGN;
+    }
     p->n++;
     return true;
 }
@@ -104,13 +114,13 @@ static bool plan_add(plan_list *p, lt_tensor *view, const char *name, const lt_f
 static bool head_is_shared(const synthetic_shape *s, const lt_format *ofmt) { return s->tied && ofmt == lt_format_by_name("f16"); }
 
 static bool plan_model(lutlm_model *m, const synthetic_shape *s, const lt_format *wfmt, const lt_format *ofmt,
-                       plan_list *p) {
+                       bool share_sources, plan_list *p) {
     const lt_format *f16 = lt_format_by_name("f16");
     const lt_hparams *hp = &m->hp;
     int64_t d = hp->n_embd, q = (int64_t)hp->n_head * hp->head_dim, kv = (int64_t)hp->n_head_kv * hp->head_dim;
     float embd_std = 1.0f / sqrtf((float)d);
-    if (!plan_add(p, &m->tok_embd, "token_embd.weight", f16, d, hp->n_vocab, embd_std, -1)) return false;
-    if (!head_is_shared(s, ofmt) && !plan_add(p, &m->output.w, "output.weight", ofmt, d, hp->n_vocab, embd_std, -1))
+    if (!plan_add(p, &m->tok_embd, "token_embd.weight", f16, d, hp->n_vocab, embd_std, -1, false)) return false;
+    if (!head_is_shared(s, ofmt) && !plan_add(p, &m->output.w, "output.weight", ofmt, d, hp->n_vocab, embd_std, -1, false))
         return false;
     int layer0 = p->n; /* index of layer 0's first linear */
     for (int il = 0; il < hp->n_layer; il++) {
@@ -126,7 +136,8 @@ static bool plan_model(lutlm_model *m, const synthetic_shape *s, const lt_format
             lin[i].l->scale = 1.0f;
             lin[i].l->q = NULL;
             int same_as = il == 0 ? -1 : layer0 + (int)i;
-            if (!plan_add(p, &lin[i].l->w, name, wfmt, lin[i].k, lin[i].m, 1.0f / sqrtf((float)lin[i].k), same_as))
+            if (!plan_add(p, &lin[i].l->w, name, wfmt, lin[i].k, lin[i].m, 1.0f / sqrtf((float)lin[i].k), same_as,
+                          share_sources))
                 return false;
         }
     }
@@ -265,10 +276,10 @@ static bool alloc_norms(lutlm_model *m) {
 
 /* Lay out every tensor in one buffer (names first, then 64-byte aligned weights) and fill them. */
 static bool build_weights(lutlm_model *m, const synthetic_shape *s, const lt_format *wfmt, const lt_format *ofmt,
-                          uint64_t seed) {
+                          uint64_t seed, bool share_sources) {
     plan_list plan = { .cap = 7 * m->hp.n_layer + 2 };
     plan.items = lt_calloc((size_t)plan.cap, sizeof(weight_plan));
-    if (!plan.items || !plan_model(m, s, wfmt, ofmt, &plan)) {
+    if (!plan.items || !plan_model(m, s, wfmt, ofmt, share_sources, &plan)) {
         free(plan.items);
         return false;
     }
@@ -286,7 +297,7 @@ static bool build_weights(lutlm_model *m, const synthetic_shape *s, const lt_for
             const weight_plan *w = &plan.items[i];
             if (w->same_as >= 0) {
                 copy_job job = { area + w->offset, area + plan.items[w->same_as].offset, (int64_t)w->nbytes };
-                lt_pool_run(pool, copy_task, &job);
+                if (!w->view_only) lt_pool_run(pool, copy_task, &job);
                 *w->view = *plan.items[w->same_as].view;
                 w->view->data = area + w->offset;
             } else {
@@ -345,9 +356,13 @@ static void clone_task(void *arg, int ith, int nth) {
     }
 }
 
-static bool repack_for_kernels(lutlm_model *m) {
+static bool kernels_enabled(void) {
     const char *env = getenv("LUTLM_KERNELS");
-    if (env && !strcmp(env, "0")) return true;
+    return !(env && !strcmp(env, "0"));
+}
+
+static bool repack_for_kernels(lutlm_model *m) {
+    if (!kernels_enabled()) return true;
     repack_job job = { .m = m };
     for (int i = 0; i < LINEARS_PER_LAYER; i++) {
         lt_linear *l = layer_linear(&m->layers[0], i);
@@ -372,6 +387,11 @@ static bool repack_for_kernels(lutlm_model *m) {
 }
 
 lutlm_model *lt_model_synthetic(const char *name, const char *weight_type, const char *output_type, uint64_t seed) {
+    return lt_model_synthetic_ex(name, weight_type, output_type, seed, NULL);
+}
+
+lutlm_model *lt_model_synthetic_ex(const char *name, const char *weight_type, const char *output_type, uint64_t seed,
+                                   const lt_synthetic_options *options) {
     lt_clear_error();
     const synthetic_shape *s = NULL;
     for (size_t i = 0; name && i < LT_ARRAY_LEN(shapes); i++)
@@ -392,7 +412,8 @@ lutlm_model *lt_model_synthetic(const char *name, const char *weight_type, const
     snprintf(path, sizeof path, "synthetic:%s", s->name);
     m->path = lt_strdup(path);
     m->layers = lt_calloc((size_t)m->hp.n_layer, sizeof(lt_layer));
-    if (m->path && m->layers && alloc_norms(m) && build_weights(m, s, wfmt, ofmt, seed) &&
+    bool share_sources = !(options && options->distinct_sources) && kernels_enabled() && lt_kernels_supports(wfmt);
+    if (m->path && m->layers && alloc_norms(m) && build_weights(m, s, wfmt, ofmt, seed, share_sources) &&
         repack_for_kernels(m))
         return m;
     char msg[1024];

@@ -14,6 +14,17 @@
  * NULL + lt_error() on an unknown name or type, or a shape the format cannot store. */
 lutlm_model *lt_model_synthetic(const char *name, const char *weight_type, const char *output_type, uint64_t seed);
 
+typedef struct lt_synthetic_options {
+    /* Give every layer its own copy of the generated weights even when the LUT kernels run them
+     * (by default layers 1.. view layer 0's, which only the reference path reads). Set it to time
+     * the reference path fairly; it costs the memory of the unpacked weights. */
+    bool distinct_sources;
+} lt_synthetic_options;
+
+/* lt_model_synthetic with options (NULL: defaults). */
+lutlm_model *lt_model_synthetic_ex(const char *name, const char *weight_type, const char *output_type, uint64_t seed,
+                                   const lt_synthetic_options *options);
+
 /* The known names, comma-separated, for help texts and error messages. */
 const char *lt_synthetic_names(void);
 
