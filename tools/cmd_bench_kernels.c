@@ -7,7 +7,7 @@
  *   gemv×N    (N >= 16 only) the GEMV kernel on all N tokens, for the vector-LUT speedup.
  * Weights must come from DRAM, not cache: the tool makes enough copies of each matrix to fill
  * --mem-mb (default 256 MiB, about 8x this machine's L3) and every call uses the next copy.
- * Each cell is the median of --reps calls (at least one pass over the copies for GEMV).
+ * Each cell is the best of --reps calls (at least one pass over the copies for GEMV).
  * GB/s = bytes the kernel streams (lt_qweight_bytes / lt_qweight_baseline_bytes) / time. The read
  * bandwidth is a streaming sum over 512 MiB, best of 5, measured by this tool on 1 and 2 threads. */
 #include <math.h>
@@ -99,7 +99,9 @@ typedef struct {
     lt_act *act;
 } bench_weights;
 
-/* Median seconds of `reps` calls, each on the next copy (one untimed warm-up call first). */
+/* Best (smallest) seconds of `reps` calls, each on the next copy (one untimed warm-up call first).
+ * Best, not median: on a shared machine a call that waits for a descheduled pool thread measures
+ * the scheduler, not the kernel. */
 static double time_calls(bench_weights *bw, run_kind kind, const float *x, int64_t n, float *y, lt_pool *pool, int reps) {
     if (reps < 1) reps = 1;
     double *t = malloc((size_t)reps * sizeof(double));
@@ -117,9 +119,9 @@ static double time_calls(bench_weights *bw, run_kind kind, const float *x, int64
         if (i >= 0) t[i] = lt_time_now() - t0;
     }
     qsort(t, (size_t)reps, sizeof(double), cmp_double);
-    double med = t[reps / 2];
+    double best = t[0];
     free(t);
-    return med;
+    return best;
 }
 
 static float *random_matrix(int64_t k, int64_t m, bool ternary, uint64_t *seed) {
@@ -195,7 +197,7 @@ int cmd_bench_kernels(int argc, char **argv) {
     printf("# lutlm bench-kernels\n\nISA: %s (detected %s). Weights rotated over copies totalling >= %lld MiB.\n",
            lt_isa_name(lt_isa_active()), lt_isa_name(lt_isa_detect()), mem_mb);
     double bw_limit[MAX_LIST];
-    printf("Read bandwidth (streaming sum over 512 MiB, best of 5):");
+    printf("Read bandwidth (streaming sum over 512 MiB, best of 5; measured again at the end):");
     for (int i = 0; i < nt; i++) {
         lt_pool *pool = lt_pool_create(threads[i]);
         bw_limit[i] = pool ? read_bandwidth_gbps(pool) : 0;
@@ -262,6 +264,13 @@ int cmd_bench_kernels(int argc, char **argv) {
             free_copies(&bw);
             lt_act_free(bw.act);
         }
+    }
+    printf("\nRead bandwidth at the end:");
+    for (int i = 0; i < nt; i++) {
+        lt_pool *pool = lt_pool_create(threads[i]);
+        printf(" %d thread%s %.1f GB/s%s", threads[i], threads[i] > 1 ? "s" : "", pool ? read_bandwidth_gbps(pool) : 0.0,
+               i + 1 < nt ? "," : "\n");
+        lt_pool_free(pool);
     }
     return 0;
 }
