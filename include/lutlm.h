@@ -80,6 +80,9 @@ typedef struct lutlm_context_params {
     int32_t n_ctx;      /* KV cache length in tokens; 0 = 4096 */
     int32_t n_threads;  /* 0 = number of cores */
     int32_t n_batch;    /* maximum tokens per forward pass; 0 = 512 */
+    bool v_cache_f16;   /* default false: V is cached in full F32. true: V values are rounded to F16 as
+                           they enter the cache, as in llama.cpp / bitnet.cpp's default F16 V cache (to
+                           reproduce their outputs; the storage stays F32) */
 } lutlm_context_params;
 lutlm_context_params lutlm_context_default_params(void);
 

@@ -46,8 +46,9 @@ typedef struct {
     int n_vocab;
 } session;
 
-/* Load `path` (a real path, not relative to ../shared) with or without the LUT kernels, 2 threads. */
-static inline bool open_session_path(session *s, const char *path, int n_ctx, bool use_kernels) {
+/* Load `path` (a real path, not relative to ../shared) with or without the LUT kernels, 1 thread;
+ * v_cache_f16: round V to F16 in the cache as llama.cpp / bitnet.cpp's default cache does. */
+static inline bool open_session_path(session *s, const char *path, int n_ctx, bool use_kernels, bool v_cache_f16) {
     lutlm_model_params mp = lutlm_model_default_params();
     mp.use_kernels = use_kernels;
     s->ctx = NULL;
@@ -56,6 +57,7 @@ static inline bool open_session_path(session *s, const char *path, int n_ctx, bo
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = n_ctx;
     cp.n_threads = 1; /* ctest runs tests in parallel on 2 cores: one thread each */
+    cp.v_cache_f16 = v_cache_f16;
     s->ctx = lutlm_context_new(s->model, &cp);
     if (!s->ctx) { fprintf(stderr, "context: %s\n", lutlm_last_error()); return false; }
     s->n_vocab = lutlm_model_n_vocab(s->model);
@@ -64,7 +66,7 @@ static inline bool open_session_path(session *s, const char *path, int n_ctx, bo
 
 /* A model under ../shared (rel_path), default parameters (LUT kernels unless LUTLM_KERNELS=0). */
 static inline bool open_session(session *s, const char *rel_path, int n_ctx) {
-    return open_session_path(s, shared_path(rel_path), n_ctx, lutlm_model_default_params().use_kernels);
+    return open_session_path(s, shared_path(rel_path), n_ctx, lutlm_model_default_params().use_kernels, false);
 }
 
 static inline void close_session(session *s) {

@@ -10,13 +10,14 @@
 #include "common/util.h"
 #include "formats/formats.h"
 #include "gguf/gguf.h"
+#include "kernels/kernels.h"
 
 static void usage(FILE *out) {
     fprintf(out,
             "usage: lutlm info [options] MODEL\n\n"
             "Describe a GGUF model: version, architecture, hyper-parameters (every ARCH.* key), tokenizer,\n"
             "the other metadata (arrays abbreviated), a histogram of tensor types, the parameter count,\n"
-            "the size and the bits per weight.\n\n"
+            "the size and the bits per weight, and which weight types are repacked for the LUT kernels at load.\n\n"
             "  -m, --model FILE   the model (or give it as the argument)\n"
             "      --tensors      also list every tensor: name, type, shape, offset, size\n"
             "  -h, --help         this help\n");
@@ -144,6 +145,28 @@ static void print_tensor_summary(const gguf_file *f) {
     printf("\nfile size:    %" PRIu64 " bytes (%s)\n", f->size, human_bytes(f->size, hb, sizeof hb));
 }
 
+/* What the loader does with each weight type: the formats the LUT kernels take are repacked into a
+ * kernel layout at load (model_load.c), everything else is used in place by the reference path. */
+static void print_repacking(const gguf_file *f) {
+    uint32_t seen[64];
+    int n_seen = 0;
+    const char *env = getenv("LUTLM_KERNELS");
+    bool off = env && !strcmp(env, "0");
+    printf("\nat load (%s):\n", off ? "LUTLM_KERNELS=0: every matmul takes the reference path" : "LUT kernels on");
+    for (uint64_t i = 0; i < f->n_tensors; i++) {
+        const lt_format *fmt = lt_format_by_type(f->tensors[i].type);
+        int s = 0;
+        while (s < n_seen && seen[s] != f->tensors[i].type) s++;
+        if (!fmt || s < n_seen || n_seen == (int)LT_ARRAY_LEN(seen)) continue;
+        seen[n_seen++] = f->tensors[i].type;
+        if (lt_kernels_supports(fmt) && !off)
+            printf("  %-12s linear weights repacked for the LUT kernels (%s tables)\n", fmt->name,
+                   fmt->ternary ? "ternary-pair" : "INT-n bit-plane");
+        else
+            printf("  %-12s used in place (%s)\n", fmt->name, fmt->dequantize_row ? "reference path" : "no decoder: not runnable");
+    }
+}
+
 static void print_tensor_list(const gguf_file *f) {
     printf("\ntensors (offset = byte in the file):\n");
     for (uint64_t i = 0; i < f->n_tensors; i++) {
@@ -186,6 +209,7 @@ int cmd_info(int argc, char **argv) {
     print_tokenizer(f);
     print_other_metadata(f, arch);
     print_tensor_summary(f);
+    print_repacking(f);
     if (list_tensors) print_tensor_list(f);
     gguf_close(f);
     return 0;

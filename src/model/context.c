@@ -52,6 +52,7 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     c->model = m;
     c->n_ctx = p.n_ctx ? p.n_ctx : 4096; /* as llama.cpp: the training length is no hard limit */
     c->n_batch = LT_MIN(p.n_batch ? p.n_batch : 512, c->n_ctx);
+    c->v_f16 = p.v_cache_f16;
     c->pool = lt_pool_create(p.n_threads);
     int nth = lt_pool_threads(c->pool);
     uint64_t kv_dim = (uint64_t)hp->n_head_kv * hp->head_dim, q_dim = (uint64_t)hp->n_head * hp->head_dim;

@@ -9,6 +9,7 @@ struct lutlm_context {
     lutlm_model *model;
     lt_pool *pool;
     int n_ctx, n_batch, n_past;
+    bool v_f16;                 /* round V to F16 on its way into the cache (lutlm_context_params) */
     float *k_cache;             /* [layer][n_head_kv * head_dim][n_ctx] (transposed: see forward.c) */
     float *v_cache;             /* [layer][n_ctx][n_head_kv * head_dim] */
     /* activations of up to n_batch tokens */

@@ -89,7 +89,10 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
             lt_rope(c->k + t * kv_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
         size_t layer = (size_t)il * c->n_ctx * kv_dim;
         for (int64_t i = 0; i < kv_dim; i++) c->k_cache[layer + (size_t)i * c->n_ctx + pos] = c->k[t * kv_dim + i];
-        memcpy(c->v_cache + layer + (size_t)pos * kv_dim, c->v + t * kv_dim, (size_t)kv_dim * sizeof(float));
+        float *v_row = c->v_cache + layer + (size_t)pos * kv_dim;
+        memcpy(v_row, c->v + t * kv_dim, (size_t)kv_dim * sizeof(float));
+        if (c->v_f16) /* as an F16 V cache stores it */
+            for (int64_t i = 0; i < kv_dim; i++) v_row[i] = lt_fp16_to_fp32(lt_fp32_to_fp16(v_row[i]));
     }
     attention_job job = { hp, c, il, n, c->n_past };
     lt_pool_run(c->pool, attention_task, &job);
