@@ -33,3 +33,7 @@ set_tests_properties(quantize_cli PROPERTIES PASS_REGULAR_EXPRESSION
 lutlm_cli_test(quantize_cli_bad_type unit lutlm quantize ${LUTLM_SHARED_DIR}/models/bitllama2c-ternary/bitllama2c-3M-f32.gguf
     test-quantize-cli-bad.gguf int7)
 set_tests_properties(quantize_cli_bad_type PROPERTIES PASS_REGULAR_EXPRESSION "lutlm quantize: unknown type 'int7' \\(formats with a quantizer: .*tern2")
+# Perplexity of the re-encoded 3M model within +0.01 of F32 (3.4168, llama.cpp -c 128) (e2e).
+foreach(type tern2 lut_t16)
+  lutlm_cli_test(quantize_ppl_bitllama3m_${type} e2e bash ${CMAKE_CURRENT_SOURCE_DIR}/test_quantize_ppl.sh ${type} 3.4268)
+endforeach()
