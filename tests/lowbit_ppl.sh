@@ -15,6 +15,10 @@ if [ "$type" == "q8_0+f16" ]; then
 else
   "$bin" quantize -q "$src" "$out" "$type" || { echo "FAIL: lutlm quantize $type"; exit 1; }
 fi
+# lutlm's low-bit formats must run through the LUT kernels (repacked at load) unless LUTLM_KERNELS=0
+if [ "$type" != "q8_0+f16" ] && [ "${LUTLM_KERNELS:-1}" != 0 ] && ! "$bin" info "$out" | grep -q "^  $type .*repacked for the LUT kernels"; then
+  echo "FAIL: lutlm info does not say $type is repacked for the LUT kernels"; exit 1
+fi
 log=$("$bin" perplexity -m "$out" -c 128 -b 128 -t 2 -f "$text" 2>&1)
 ppl=$(printf '%s\n' "$log" | sed -n 's/^Final estimate: PPL = \([0-9.]*\).*/\1/p')
 if [ -z "$ppl" ]; then printf '%s\n' "$log" | tail -5; echo "FAIL: no perplexity"; exit 1; fi
