@@ -2,7 +2,7 @@
 lutlm_unit_test(test_synthetic ${CMAKE_CURRENT_SOURCE_DIR}/test_synthetic.c)
 
 # The bench command end to end on the tiny shape: a table, and JSON with the required fields.
-lutlm_cli_test(bench_synthetic_tiny unit lutlm bench --synthetic tiny -p 8 -n 4 -r 1)
+lutlm_cli_test(bench_synthetic_tiny unit lutlm bench --synthetic tiny --output-type f16 -p 8 -n 4 -r 1)
 set_tests_properties(bench_synthetic_tiny PROPERTIES PASS_REGULAR_EXPRESSION "\\| tiny \\| tern2 \\| f16 \\|.*\\| tg4 \\|")
 lutlm_cli_test(bench_synthetic_tiny_json unit lutlm bench --synthetic tiny --output-type q8_0 -p 8 -n 4 -r 2 -t 1,2 -o json)
 set_tests_properties(bench_synthetic_tiny_json PROPERTIES PASS_REGULAR_EXPRESSION

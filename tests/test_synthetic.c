@@ -51,7 +51,12 @@ static void test_tiny_default(void) {
     CHECK(m->layers[3].w_down.w.ne[0] == 768 && m->layers[3].w_down.w.ne[1] == 256);
     CHECK(m->layers[1].wk.w.ne[0] == 256 && m->layers[1].wk.w.ne[1] == 128);
     CHECK(!strcmp(m->tok_embd.fmt->name, "f16"));
-    CHECK(m->output.w.data == m->tok_embd.data); /* tied, like the real 2B4T file */
+    /* default head: a low-bit format the LUT kernels run, separate from the f16 embedding */
+    const lt_format *head = lt_format_by_name("lut_int4_g64");
+    if (head) CHECK(m->output.w.fmt == head && m->output.w.data != m->tok_embd.data && m->output.w.ne[1] == 512);
+    lutlm_model *tied = lt_model_synthetic("tiny", NULL, "f16", 7);
+    CHECK(tied && tied->output.w.data == tied->tok_embd.data); /* an f16 head is the embedding, as in the real file */
+    lutlm_model_free(tied);
     CHECK(!strcmp(m->layers[2].w_up.w.name, "blk.2.ffn_up.weight"));
     /* every ternary weight decodes to {-s, 0, s}, with all three values present */
     float row[768];
@@ -76,7 +81,7 @@ static void test_tiny_default(void) {
     lutlm_model_free(m);
 
     /* same seed, same weights; another seed, other weights */
-    lutlm_model *m2 = lt_model_synthetic("tiny", "tern2", "f16", 7), *m3 = lt_model_synthetic("tiny", NULL, NULL, 8);
+    lutlm_model *m2 = lt_model_synthetic("tiny", "tern2", NULL, 7), *m3 = lt_model_synthetic("tiny", NULL, NULL, 8);
     CHECK(m2 && m3);
     float *a2 = m2 ? logits_of(m2, 2) : NULL, *a3 = m3 ? logits_of(m3, 2) : NULL;
     CHECK(a2 && a3);

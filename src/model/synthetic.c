@@ -230,6 +230,21 @@ static bool fill_tensor(const weight_plan *w, uint8_t *area, int index, uint64_t
 
 /* ---- the model ---- */
 
+/* The first of `names` (NULL-terminated) that the registry can encode and the LUT kernels run;
+ * else the first it can encode at all; else the last name (which then fails with a message).
+ * Defaults that the kernels run keep a synthetic benchmark off the slow reference path. */
+static const char *default_format(const char *const *names) {
+    const char *encodable = NULL, *last = NULL;
+    for (int i = 0; names[i]; i++) {
+        const lt_format *f = lt_format_by_name(names[i]);
+        last = names[i];
+        if (!f || !f->quantize || !f->dequantize_row) continue;
+        if (lt_kernels_supports(f)) return names[i];
+        if (!encodable) encodable = names[i];
+    }
+    return encodable ? encodable : last;
+}
+
 static const lt_format *usable_format(const char *name, const char *what) {
     const lt_format *fmt = lt_format_by_name(name);
     if (!fmt) {
@@ -401,8 +416,12 @@ lutlm_model *lt_model_synthetic_ex(const char *name, const char *weight_type, co
         return NULL;
     }
     bool bitnet = !strcmp(s->arch, "bitnet-b1.58");
-    const lt_format *wfmt = usable_format(weight_type ? weight_type : bitnet ? "tern2" : "q4_0", "weight type");
-    const lt_format *ofmt = wfmt ? usable_format(output_type ? output_type : "f16", "output type") : NULL;
+    static const char *const bitnet_weights[] = { "tern2", NULL }, *const llama_weights[] = { "lut_int4_g64", "q4_0", NULL },
+                             *const heads[] = { "lut_int4_g64", "q8_0", "f16", NULL };
+    const char *wname = weight_type ? weight_type : default_format(bitnet ? bitnet_weights : llama_weights);
+    const char *oname = output_type ? output_type : default_format(heads);
+    const lt_format *wfmt = usable_format(wname, "weight type");
+    const lt_format *ofmt = wfmt ? usable_format(oname, "output type") : NULL;
     if (!ofmt) return NULL;
 
     lutlm_model *m = lt_calloc(1, sizeof *m);

@@ -8,9 +8,10 @@
 #include "lutlm.h"
 
 /* Build model `name` (see lt_synthetic_names) with every linear weight in format `weight_type`
- * (NULL: tern2 for BitNet shapes, q4_0 for llama shapes) and the output head in `output_type`
- * (NULL: f16; for a tied shape an f16 head shares the f16 token embedding, as in the real file).
- * The token embedding is always f16. m->gguf and m->vocab are NULL. Same seed, same weights.
+ * (NULL: tern2 for BitNet shapes, lut_int4_g64 for llama shapes, or q4_0 without LUT kernels) and
+ * the output head in `output_type` (NULL: lut_int4_g64, or q8_0 without LUT kernels; "f16" on a
+ * tied shape shares the f16 token embedding, as in the real BitNet-2B-4T file). The token
+ * embedding is always f16. m->gguf and m->vocab are NULL (no tokenizer). Same seed, same weights.
  * NULL + lt_error() on an unknown name or type, or a shape the format cannot store. */
 lutlm_model *lt_model_synthetic(const char *name, const char *weight_type, const char *output_type, uint64_t seed);
 
