@@ -30,7 +30,8 @@ enum { N_ONCE = 5, STEPS_3M = 256 };
  * bitnet.cpp's 64 greedy ids in one batch; the logits at position 15 + g must pick greedy id g).
  * The teacher-forced part is its own case: bitnet.cpp's greedy steps were 1-token batches, where ggml
  * rounds the softmax probabilities (KQ·V) and the output head's input to F16, which lutlm does not
- * emulate; the steps it misses are those where bitnet.cpp's top-2 margin is smallest. */
+ * emulate (a naive emulation did not help: 58/64); the steps it misses are among those where
+ * bitnet.cpp's top-2 margin is smallest. */
 static void case_tiny_i2s(bool use_kernels, bool forced_part) {
     const char *what = use_kernels ? "LUT kernels" : "reference path";
     session s;
