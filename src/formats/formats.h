@@ -22,7 +22,7 @@ enum {
 
     LT_TYPE_LUTLM_BASE = 1024,
     LT_TYPE_TERN2 = 1024, /* lutlm ternary, 2 bits/weight, I2_S-style packing per row, f32 scale per tensor */
-    LT_TYPE_LUT_T16 = 1040, /* lutlm dense ternary, 1.65 bits/weight (src/formats/lut_formats.h) */
+    LT_TYPE_LUT_T16 = 1040, /* lutlm dense ternary, 1.6 bits/weight (src/formats/lut_formats.h) */
     LT_TYPE_LUT_INT1_G32 = 1041, /* lut_int<n>_g<G>: 1041 + 3 (n - 1) + log2(G / 32), up to 1052 */
 };
 

@@ -1,6 +1,6 @@
 /* lutlm's LUT-oriented weight formats (see docs/formats.md, section "LUT formats"):
- *  - lut_t16: ternary, 320 weights in 66 bytes (1.65 bits/weight): 64 bytes of base-3 digits,
- *    5 weights per byte, then an f16 scale;
+ *  - lut_t16: ternary, 320 weights in 64 bytes (1.6 bits/weight): base-3 digits, 5 weights per
+ *    byte; one f32 scale per tensor after all the blocks;
  *  - lut_int{1,2,3,4}_g{32,64,128}: asymmetric INTn, w = s * q + m with q in [0, 2^n), one f16 s
  *    and one f16 m per group of G weights along the row, the q stored as n bit planes.
  * Rows whose length is not a multiple of the block are padded with zero weights (q = 0, m = 0 for
@@ -12,7 +12,7 @@
 
 #include "formats/formats.h"
 
-enum { LT_T16_BLOCK = 320, LT_T16_BLOCK_BYTES = 66 };
+enum { LT_T16_BLOCK = 320, LT_T16_BLOCK_BYTES = 64 };
 
 extern const lt_format lt_format_lut_t16;
 extern const lt_format lt_format_lut_int1_g32, lt_format_lut_int1_g64, lt_format_lut_int1_g128,
