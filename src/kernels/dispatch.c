@@ -2,6 +2,7 @@
  * the chosen kernel needs (serially, before the parallel region), then split the output rows
  * over the pool's threads. */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,12 @@ static void lut_task(void *ctx, int ith, int nth) {
     if (j->fill) {
         j->fill(j->a, j->w->kind, j->w->nslots, ith, nth);
         atomic_fetch_add_explicit(&j->filled, 1, memory_order_acq_rel);
-        while (atomic_load_explicit(&j->filled, memory_order_acquire) < nth) cpu_relax();
+        /* Spin briefly, then yield: on an oversubscribed machine the thread we wait for may need
+         * this very core. */
+        for (int spins = 0; atomic_load_explicit(&j->filled, memory_order_acquire) < nth; spins++) {
+            if (spins < 2000) cpu_relax();
+            else sched_yield();
+        }
     }
     int64_t t0, t1;
     lt_split_range(j->w->ntiles, 1, ith, nth, &t0, &t1);
