@@ -184,11 +184,10 @@ static void copy_task(void *arg, int ith, int nth) {
 }
 
 /* Random values of one tile: ternary formats get exact t · s so that their quantizer is lossless. */
-static void random_tile(float *x, int64_t n, int64_t k, float std, bool ternary, uint64_t *rng) {
+static void random_tile(float *x, int64_t n, float std, bool ternary, uint64_t *rng) {
     if (ternary) {
         float s = std * sqrtf(1.5f); /* Var(t · s) = 2/3 · s² = std² */
         for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(splitmix64(rng) % 3) - 1) * s;
-        (void)k;
     } else {
         for (int64_t i = 0; i < n; i++) x[i] = normal01(rng) * std;
     }
@@ -212,7 +211,7 @@ static bool fill_tensor(const weight_plan *w, uint8_t *area, int index, uint64_t
     bool ok = x && tile;
     if (ok) {
         uint64_t rng = seed ^ ((uint64_t)(index + 1) * UINT64_C(0x9E3779B97F4A7C15));
-        random_tile(x, w->k * tile_rows, w->k, w->std, fmt->ternary, &rng);
+        random_tile(x, w->k * tile_rows, w->std, fmt->ternary, &rng);
         ok = fmt->quantize(x, w->k, tile_rows, tile);
     }
     if (ok) {
