@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(c, "bitllama3m_tern2")) case_bitllama3m("tern2", true, true, 200);
     else if (!strcmp(c, "bitllama3m_tern2_ref")) case_bitllama3m("tern2", true, false, 200);
     else if (!strcmp(c, "bitllama3m_i2_s")) case_bitllama3m("i2_s", true, true, 200);
-    else if (!strcmp(c, "bitllama3m_lut_t16")) case_bitllama3m("lut_t16", false, true, 200);
+    else if (!strcmp(c, "bitllama3m_lut_t16")) case_bitllama3m("lut_t16", true, true, 200);
     else { fprintf(stderr, "unknown case '%s'\n", c); return 2; }
     return TEST_DONE();
 }
