@@ -1,4 +1,5 @@
 /* Contexts: allocation of the KV cache and scratch, and lutlm_decode (batching + bookkeeping). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,8 +11,22 @@ lutlm_context_params lutlm_context_default_params(void) {
     return (lutlm_context_params){ .n_ctx = 0, .n_threads = 0, .n_batch = 0 };
 }
 
+/* The LUTLM_PROFILE report: where the forward pass spent its time. */
+static void print_profile(const lutlm_context *c) {
+    static const char *names[LT_PROF_COUNT] = { "q/k/v matmuls", "attention", "output projection (wo)",
+                                                "gate/up matmuls", "down matmul", "output head", "norms, RoPE, rest" };
+    double total = 0.0;
+    for (int i = 0; i < LT_PROF_COUNT; i++) total += c->prof_seconds[i];
+    if (total <= 0.0) return;
+    fprintf(stderr, "lutlm profile: %.3f s in the forward pass (%lld tokens in 1-token steps, %lld in batches)\n", total,
+            (long long)c->prof_tokens[0], (long long)c->prof_tokens[1]);
+    for (int i = 0; i < LT_PROF_COUNT; i++)
+        fprintf(stderr, "  %-24s %8.3f s  %5.1f%%\n", names[i], c->prof_seconds[i], 100.0 * c->prof_seconds[i] / total);
+}
+
 void lutlm_context_free(lutlm_context *c) {
     if (!c) return;
+    if (c->profile) print_profile(c);
     lt_pool_free(c->pool);
     free(c->k_cache);
     free(c->v_cache);
@@ -53,6 +68,8 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     c->n_ctx = p.n_ctx ? p.n_ctx : 4096; /* as llama.cpp: the training length is no hard limit */
     c->n_batch = LT_MIN(p.n_batch ? p.n_batch : 512, c->n_ctx);
     c->v_f16 = p.v_cache_f16;
+    const char *prof = getenv("LUTLM_PROFILE");
+    c->profile = prof && *prof && strcmp(prof, "0") != 0;
     c->pool = lt_pool_create(p.n_threads);
     int nth = lt_pool_threads(c->pool);
     uint64_t kv_dim = (uint64_t)hp->n_head_kv * hp->head_dim, q_dim = (uint64_t)hp->n_head * hp->head_dim;

@@ -5,6 +5,12 @@
 #include "common/threadpool.h"
 #include "model/model.h"
 
+/* Parts of the forward pass the profile reports. */
+typedef enum {
+    LT_PROF_QKV, LT_PROF_ATTENTION, LT_PROF_WO, LT_PROF_GATE_UP, LT_PROF_DOWN, LT_PROF_OUTPUT, LT_PROF_OTHER,
+    LT_PROF_COUNT
+} lt_prof_part;
+
 struct lutlm_context {
     lutlm_model *model;
     lt_pool *pool;
@@ -20,6 +26,10 @@ struct lutlm_context {
     float *logits;              /* [n_logits][n_vocab] from the last decode call */
     int n_logits;
     size_t logits_cap;          /* rows allocated */
+    /* LUTLM_PROFILE=1: wall time per part of the forward pass, printed when the context is freed */
+    bool profile;
+    double prof_seconds[LT_PROF_COUNT];
+    int64_t prof_tokens[2];     /* tokens decoded in batches of 1 and of more */
 };
 
 /* Run the layers on n <= n_batch tokens (positions n_past ..); write logits of tokens

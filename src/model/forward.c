@@ -64,6 +64,14 @@ static void attention_task(void *arg, int ith, int nth) {
     }
 }
 
+/* Profiling (LUTLM_PROFILE=1): charge the time since the last mark to a part of the pass. */
+static double prof_mark(lutlm_context *c, lt_prof_part part, double since) {
+    if (!c->profile) return 0.0;
+    double now = lt_time_now();
+    if (since > 0.0) c->prof_seconds[part] += now - since;
+    return now;
+}
+
 static void linear(lutlm_context *c, const lt_linear *l, const float *x, int n, float *y) {
     lt_linear_forward(l, x, n, y, c->pool, c->linear_scratch);
 }
@@ -77,10 +85,13 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     const lt_hparams *hp = &c->model->hp;
     int d = hp->n_embd, hd = hp->head_dim;
     int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
+    double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
     for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->attn_norm, d, hp->norm_eps);
+    t0 = prof_mark(c, LT_PROF_OTHER, t0);
     const lt_linear *qkv[3] = { &L->wq, &L->wk, &L->wv };
     float *qkv_out[3] = { c->q, c->k, c->v };
     lt_linear_forward_many(qkv, 3, c->xb, n, qkv_out, c->pool, c->linear_scratch, c->act);
+    t0 = prof_mark(c, LT_PROF_QKV, t0);
     for (int t = 0; t < n; t++) {
         int pos = c->n_past + t;
         for (int h = 0; h < hp->n_head; h++)
@@ -96,27 +107,37 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     }
     attention_job job = { hp, c, il, n, c->n_past };
     lt_pool_run(c->pool, attention_task, &job);
+    t0 = prof_mark(c, LT_PROF_ATTENTION, t0);
     if (L->attn_sub_norm)
         for (int t = 0; t < n; t++) lt_rmsnorm(c->att + t * q_dim, c->att + t * q_dim, L->attn_sub_norm, (int)q_dim, hp->norm_eps);
+    t0 = prof_mark(c, LT_PROF_OTHER, t0);
     linear(c, &L->wo, c->att, n, c->xb);
+    t0 = prof_mark(c, LT_PROF_WO, t0);
     for (int64_t i = 0; i < (int64_t)n * d; i++) c->x[i] += c->xb[i];
+    prof_mark(c, LT_PROF_OTHER, t0);
 }
 
 static void ffn_block(lutlm_context *c, const lt_layer *L, int n) {
     const lt_hparams *hp = &c->model->hp;
     int d = hp->n_embd, ff = hp->n_ff;
+    double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
     for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->ffn_norm, d, hp->norm_eps);
+    t0 = prof_mark(c, LT_PROF_OTHER, t0);
     const lt_linear *gate_up[2] = { &L->w_gate, &L->w_up };
     float *gate_up_out[2] = { c->hb, c->hb2 };
     lt_linear_forward_many(gate_up, 2, c->xb, n, gate_up_out, c->pool, c->linear_scratch, c->act);
+    t0 = prof_mark(c, LT_PROF_GATE_UP, t0);
     if (hp->ffn_act == LT_FFN_RELU2)
         lt_relu2_glu(c->hb, c->hb2, (int64_t)n * ff);
     else
         lt_swiglu(c->hb, c->hb2, (int64_t)n * ff);
     if (L->ffn_sub_norm)
         for (int t = 0; t < n; t++) lt_rmsnorm(c->hb + (int64_t)t * ff, c->hb + (int64_t)t * ff, L->ffn_sub_norm, ff, hp->norm_eps);
+    t0 = prof_mark(c, LT_PROF_OTHER, t0);
     linear(c, &L->w_down, c->hb, n, c->xb);
+    t0 = prof_mark(c, LT_PROF_DOWN, t0);
     for (int64_t i = 0; i < (int64_t)n * d; i++) c->x[i] += c->xb[i];
+    prof_mark(c, LT_PROF_OTHER, t0);
 }
 
 void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_logit, float *logits) {
@@ -130,7 +151,10 @@ void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_
     }
     /* logits only for tokens first_logit .. n-1 */
     int n_out = n - first_logit;
+    double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
     for (int t = 0; t < n_out; t++)
         lt_rmsnorm(c->xb + t * d, c->x + (first_logit + t) * d, m->output_norm, d, hp->norm_eps);
     linear(c, &m->output, c->xb, n_out, logits);
+    prof_mark(c, LT_PROF_OUTPUT, t0);
+    if (c->profile) c->prof_tokens[n > 1] += n;
 }
