@@ -39,6 +39,8 @@ void lutlm_context_free(lutlm_context *c) {
     free(c->hb);
     free(c->hb2);
     free(c->scores);
+    free(c->rope_cos);
+    free(c->rope_sin);
     free(c->linear_scratch);
     lt_act_free(c->act);
     free(c->logits);
@@ -81,6 +83,8 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
         !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||
         !(c->att = alloc_floats(nb, q_dim)) || !(c->hb = alloc_floats(nb, hp->n_ff)) ||
         !(c->hb2 = alloc_floats(nb, hp->n_ff)) || !(c->scores = alloc_floats((uint64_t)nth, c->n_ctx)) ||
+        !(c->rope_cos = alloc_floats(nb, (uint64_t)hp->rope_dim / 2 + 1)) ||
+        !(c->rope_sin = alloc_floats(nb, (uint64_t)hp->rope_dim / 2 + 1)) ||
         !(c->linear_scratch = lt_malloc(lt_linear_scratch_bytes(widest, c->n_batch, nth))) ||
         !(c->act = lt_act_new())) {
         lutlm_context_free(c);

@@ -21,6 +21,7 @@ struct lutlm_context {
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
     float *scores;              /* per thread: n_ctx attention scores */
+    float *rope_cos, *rope_sin; /* [n_batch][rope_dim / 2]: RoPE angles of the batch's positions */
     void *linear_scratch;
     struct lt_act *act;         /* activations shared by the kernels of q/k/v and gate/up */
     float *logits;              /* [n_logits][n_vocab] from the last decode call */

@@ -92,12 +92,12 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     float *qkv_out[3] = { c->q, c->k, c->v };
     lt_linear_forward_many(qkv, 3, c->xb, n, qkv_out, c->pool, c->linear_scratch, c->act);
     t0 = prof_mark(c, LT_PROF_QKV, t0);
+    int half = hp->rope_dim / 2;
     for (int t = 0; t < n; t++) {
         int pos = c->n_past + t;
-        for (int h = 0; h < hp->n_head; h++)
-            lt_rope(c->q + t * q_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
-        for (int h = 0; h < hp->n_head_kv; h++)
-            lt_rope(c->k + t * kv_dim + h * hd, hd, hp->rope_dim, pos, hp->rope_base, hp->rope_neox);
+        const float *rc = c->rope_cos + (size_t)t * half, *rs = c->rope_sin + (size_t)t * half;
+        for (int h = 0; h < hp->n_head; h++) lt_rope_apply(c->q + t * q_dim + h * hd, rc, rs, hp->rope_dim, hp->rope_neox);
+        for (int h = 0; h < hp->n_head_kv; h++) lt_rope_apply(c->k + t * kv_dim + h * hd, rc, rs, hp->rope_dim, hp->rope_neox);
         size_t layer = (size_t)il * c->n_ctx * kv_dim;
         for (int64_t i = 0; i < kv_dim; i++) c->k_cache[layer + (size_t)i * c->n_ctx + pos] = c->k[t * kv_dim + i];
         float *v_row = c->v_cache + layer + (size_t)pos * kv_dim;
@@ -145,6 +145,9 @@ void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_
     const lt_hparams *hp = &m->hp;
     int d = hp->n_embd;
     embed_tokens(c, tokens, n);
+    for (int t = 0; t < n; t++) /* the angles depend on the position only: once per token */
+        lt_rope_angles(c->rope_cos + (size_t)t * (hp->rope_dim / 2), c->rope_sin + (size_t)t * (hp->rope_dim / 2),
+                       hp->rope_dim, c->n_past + t, hp->rope_base);
     for (int il = 0; il < hp->n_layer; il++) {
         attention_block(c, &m->layers[il], il, n);
         ffn_block(c, &m->layers[il], n);

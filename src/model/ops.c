@@ -18,13 +18,19 @@ void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
         for (int i = 0; i < n; i++) out[i] = ss * x[i];
 }
 
-void lt_rope(float *v, int head_dim, int rope_dim, int pos, float base, bool neox) {
-    (void)head_dim;
-    int half = rope_dim / 2;
-    for (int i = 0; i < half; i++) {
+void lt_rope_angles(float *cos_out, float *sin_out, int rope_dim, int pos, float base) {
+    for (int i = 0; i < rope_dim / 2; i++) {
         float freq = 1.0f / powf(base, (float)(2 * i) / (float)rope_dim);
         float theta = (float)pos * freq;
-        float c = cosf(theta), s = sinf(theta);
+        cos_out[i] = cosf(theta);
+        sin_out[i] = sinf(theta);
+    }
+}
+
+void lt_rope_apply(float *v, const float *cos_in, const float *sin_in, int rope_dim, bool neox) {
+    int half = rope_dim / 2;
+    for (int i = 0; i < half; i++) {
+        float c = cos_in[i], s = sin_in[i];
         int a = neox ? i : 2 * i;
         int b = neox ? i + half : 2 * i + 1;
         float x0 = v[a], x1 = v[b];

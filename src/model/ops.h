@@ -13,7 +13,10 @@ void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
  * Pair i (0 <= i < rope_dim/2) turns by angle pos / base^(2i/rope_dim) (float, as llama2.c):
  *   neox:   pairs (i, i + rope_dim/2)   (GPT-NeoX "rotate half"; bitnet, bitnet-b1.58)
  *   normal: pairs (2i, 2i + 1)          (GPT-J / original LLaMA; llama) */
-void lt_rope(float *v, int head_dim, int rope_dim, int pos, float base, bool neox);
+/* The angles of one position (cos, sin of rope_dim/2 pairs; the same for every head and layer, so
+ * computed once per token), then their application to one head vector. */
+void lt_rope_angles(float *cos_out, float *sin_out, int rope_dim, int pos, float base);
+void lt_rope_apply(float *v, const float *cos_in, const float *sin_in, int rope_dim, bool neox);
 
 /* In-place softmax over n values. */
 void lt_softmax(float *x, int n);
