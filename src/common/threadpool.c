@@ -6,14 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#elif defined(__aarch64__)
-#define cpu_relax() __asm__ __volatile__("yield")
-#else
-#define cpu_relax() ((void)0)
-#endif
+#include "common/spin.h"
 
 /* How long a worker spins on the generation counter before it sleeps (iterations of pause, about
  * a quarter of a millisecond): long enough to bridge the gaps between the matmuls of a decode step,
@@ -48,7 +41,7 @@ static void *worker_main(void *p) {
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen) {
-            if (++spins < SPIN_ITERATIONS) { cpu_relax(); continue; }
+            if (++spins < SPIN_ITERATIONS) { lt_cpu_relax(); continue; }
             pthread_mutex_lock(&pool->mutex);
             atomic_fetch_add(&pool->sleepers, 1);
             while (atomic_load(&pool->generation) == seen) pthread_cond_wait(&pool->wake, &pool->mutex);
@@ -125,6 +118,6 @@ void lt_pool_run(lt_pool *pool, lt_task_fn fn, void *ctx) {
     fn(ctx, 0, pool->n_threads);
     for (unsigned spins = 1; atomic_load_explicit(&pool->remaining, memory_order_acquire) > 0; spins++) {
         if (spins % YIELD_EVERY == 0) sched_yield();
-        else cpu_relax();
+        else lt_cpu_relax();
     }
 }

@@ -13,13 +13,8 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
-#include <immintrin.h>
-#define cpu_relax() _mm_pause()
-#elif defined(__aarch64__)
-#define cpu_relax() __asm__ __volatile__("yield")
-#else
-#define cpu_relax() ((void)0)
 #endif
+#include "common/spin.h"
 
 static lt_isa isa_detected = LT_ISA_SCALAR;
 static _Atomic int isa_current = LT_ISA_SCALAR;
@@ -159,7 +154,7 @@ static void lut_task(void *ctx, int ith, int nth) {
         /* Spin briefly, then yield: on an oversubscribed machine the thread we wait for may need
          * this very core. */
         for (int spins = 0; atomic_load_explicit(&j->filled, memory_order_acquire) < nth; spins++) {
-            if (spins < 2000) cpu_relax();
+            if (spins < 2000) lt_cpu_relax();
             else sched_yield();
         }
     }

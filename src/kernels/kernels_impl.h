@@ -101,4 +101,19 @@ void lt_gemv_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
 void lt_vlut_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif
 
+/* The vector-LUT GEMM's outputs for `rows` rows from row0 and the LT_VLUT_NB tokens from tok0, in the
+ * reference's float operations (per row: dot * (s * a); per group: the float sum times a). Shared by
+ * the SIMD kernels so they cannot drift apart. */
+static inline void lt_vlut_store_outputs(const lt_qweight *w, const lt_act *a, int64_t row0, int64_t rows, int64_t tok0,
+                                         const int32_t (*ipart)[LT_VLUT_NB], const float (*fpart)[LT_VLUT_NB], float *y) {
+    for (int64_t i = 0; i < rows && row0 + i < w->m; i++) {
+        int64_t row = row0 + i;
+        float s = w->scale[(size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE)];
+        for (int64_t t = 0; t < LT_VLUT_NB && tok0 + t < a->n; t++) {
+            int64_t tok = tok0 + t;
+            y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * (s * a->scale[tok]) : fpart[i][t] * a->scale[tok];
+        }
+    }
+}
+
 #endif

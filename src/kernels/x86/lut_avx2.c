@@ -242,15 +242,7 @@ static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w
                     }
                 }
             }
-            /* Outputs, in the reference's float operations. */
-            for (int64_t i = 0; i < rows && c0 * LT_TILE + i < w->m; i++) {
-                int64_t row = c0 * LT_TILE + i;
-                float s = w->scale[(size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE)];
-                for (int64_t t = 0; t < NB && b * NB + t < a->n; t++) {
-                    int64_t tok = b * NB + t;
-                    y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * (s * a->scale[tok]) : fpart[i][t] * a->scale[tok];
-                }
-            }
+            lt_vlut_store_outputs(w, a, c0 * LT_TILE, rows, b * NB, ipart, fpart, y);
         }
     }
 }
