@@ -20,3 +20,6 @@ lutlm_cli_test(e2e_run_stories260k_f16 e2e bash ${RUN_GOLDEN} ${M}/stories260K/s
 # llama.cpp, 1 thread, F32 KV cache, no flash attention, on the 3M ternary model stored as F32 (float math)
 lutlm_cli_test(e2e_run_bitllama3m_f32 e2e bash ${RUN_GOLDEN} ${M}/bitllama2c-ternary/bitllama2c-3M-f32.gguf
     "Once upon a time" ${G}/bitllama2c-3M/llamacpp-3M-f32-greedy250-t1-f32kv-nofa.txt 250)
+
+# Bad input to run / eval: clear messages and non-zero exits (fast; runs under ASan too).
+lutlm_cli_test(run_errors unit bash ${CMAKE_CURRENT_SOURCE_DIR}/run_errors.sh)

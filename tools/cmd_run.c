@@ -105,11 +105,11 @@ int cmd_run(int argc, char **argv) {
     if (!(ctx = lutlm_context_new(model, &cp)) || !(sampler = lutlm_sampler_new(&o.sampling))) goto done;
     int n_ctx = lutlm_context_n_ctx(ctx);
     if (n_prompt == 0) {
-        fprintf(stderr, "lutlm run: the prompt is empty and the model has no BOS token to start from\n");
+        lt_set_error("the prompt is empty and the model has no BOS token to start from");
         goto done;
     }
     if (n_prompt >= n_ctx) {
-        fprintf(stderr, "lutlm run: the prompt has %d tokens, more than the context of %d allows (use -c)\n", n_prompt, n_ctx);
+        lt_set_error("the prompt has %d tokens, more than the context of %d allows (use -c)", n_prompt, n_ctx);
         goto done;
     }
     tokens = lt_malloc((size_t)n_ctx * sizeof(int32_t));
