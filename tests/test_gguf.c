@@ -268,19 +268,19 @@ static int write_seeds(const char *dir) {
     gguf_fixture fx;
     size_t size;
     uint8_t *img = gguf_fixture_image(&fx, &size);
-    bool ok = img && write_bytes(dir, "fixture.bin", img, size);
+    bool ok = img && write_bytes(dir, "fixture.seed", img, size);
     free(img);
     gguf_writer *w = gguf_writer_new();
     gguf_writer_set_str(w, "general.architecture", "llama");
     gguf_writer_set_str_array(w, "tokenizer.ggml.tokens", fixture_vocab, 5);
-    ok = ok && gguf_writer_write_memory(w, &img, &size) && write_bytes(dir, "vocab-only.bin", img, size);
+    ok = ok && gguf_writer_write_memory(w, &img, &size) && write_bytes(dir, "vocab-only.seed", img, size);
     free(img);
     gguf_writer_free(w);
     w = gguf_writer_new();
     const int64_t ne[1] = { 8 };
     const uint16_t h[8] = { 0 };
     ok = ok && gguf_writer_add_tensor(w, "t", LT_TYPE_F16, 1, ne, h, sizeof h) &&
-         gguf_writer_write_memory(w, &img, &size) && write_bytes(dir, "one-tensor.bin", img, size);
+         gguf_writer_write_memory(w, &img, &size) && write_bytes(dir, "one-tensor.seed", img, size);
     free(img);
     gguf_writer_free(w);
     fprintf(stderr, ok ? "seeds written to %s\n" : "writing seeds to %s failed\n", dir);
