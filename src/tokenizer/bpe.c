@@ -2,6 +2,7 @@
  * pre-tokenize into words, map each byte of a word to its printable stand-in (GPT-2's
  * bytes_to_unicode), then repeatedly merge the adjacent pair with the lowest merge rank
  * (ties: the leftmost pair) and look the symbols up in the vocabulary. */
+#include "tokenizer/bigram_heap.h"
 #include "tokenizer/tok_internal.h"
 
 #include <stdlib.h>
@@ -36,53 +37,6 @@ typedef struct symbol {
     size_t n;
 } symbol;
 
-typedef struct bigram {
-    int left, right;
-    int rank;
-    size_t size;
-} bigram;
-
-/* Min-heap order: lower rank first, then the smaller left index. */
-static bool bigram_before(const bigram *a, const bigram *b) {
-    return a->rank < b->rank || (a->rank == b->rank && a->left < b->left);
-}
-
-typedef struct heap {
-    bigram *items;
-    int n, cap;
-    bool oom;
-} heap;
-
-static void heap_push(heap *h, bigram b) {
-    if (h->n == h->cap) {
-        int cap = h->cap ? h->cap * 2 : 64;
-        bigram *items = realloc(h->items, (size_t)cap * sizeof *items);
-        if (!items) { h->oom = true; return; }
-        h->items = items;
-        h->cap = cap;
-    }
-    int i = h->n++;
-    while (i > 0 && bigram_before(&b, &h->items[(i - 1) / 2])) {
-        h->items[i] = h->items[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->items[i] = b;
-}
-
-static bigram heap_pop(heap *h) {
-    bigram top = h->items[0], last = h->items[--h->n];
-    int i = 0;
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && bigram_before(&h->items[c + 1], &h->items[c])) c++;
-        if (!bigram_before(&h->items[c], &last)) break;
-        h->items[i] = h->items[c];
-        i = c;
-    }
-    if (h->n > 0) h->items[i] = last;
-    return top;
-}
 
 /* Rank of merging symbols left and right ("left right" in tokenizer.ggml.merges), -1 if none. */
 static int merge_rank(const lt_vocab *v, const symbol *l, const symbol *r, char *key) {
@@ -92,11 +46,11 @@ static int merge_rank(const lt_vocab *v, const symbol *l, const symbol *r, char 
     return lt_strmap_get(&v->merge_ranks, key, (uint32_t)(l->n + 1 + r->n));
 }
 
-static void add_bigram(const lt_vocab *v, const symbol *syms, int left, int right, char *key, heap *h) {
+static void add_bigram(const lt_vocab *v, const symbol *syms, int left, int right, char *key, bigram_heap *h) {
     if (left < 0 || right < 0) return;
     int rank = merge_rank(v, &syms[left], &syms[right], key);
     if (rank < 0) return;
-    heap_push(h, (bigram){ left, right, rank, syms[left].n + syms[right].n });
+    bigram_heap_push(h, (bigram){ left, right, -(float)rank, syms[left].n + syms[right].n }); /* lower rank first */
 }
 
 static void emit_symbol(const lt_vocab *v, const char *text, size_t n, lt_tokbuf *out) {
@@ -125,10 +79,10 @@ static void bpe_word(const lt_vocab *v, const char *word, size_t len, char *key,
         off += cl;
         n++;
     }
-    heap h = { 0 };
+    bigram_heap h = { 0 };
     for (int i = 1; i < n; i++) add_bigram(v, syms, i - 1, i, key, &h);
     while (h.n > 0 && !h.oom) {
-        bigram b = heap_pop(&h);
+        bigram b = bigram_heap_pop(&h);
         symbol *l = &syms[b.left], *r = &syms[b.right];
         if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue; /* outdated pair */
         l->n += r->n;

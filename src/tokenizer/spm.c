@@ -2,6 +2,7 @@
  * start from UTF-8 characters, repeatedly merge the adjacent pair whose concatenation is the
  * vocabulary token with the highest score (ties: the leftmost pair), then map each symbol to its
  * token, or to byte tokens <0xNN> when the symbol is not in the vocabulary (byte fallback). */
+#include "tokenizer/bigram_heap.h"
 #include "tokenizer/tok_internal.h"
 
 #include <stdlib.h>
@@ -14,60 +15,13 @@ typedef struct symbol {
     size_t n; /* 0 once merged into its left neighbour */
 } symbol;
 
-typedef struct bigram {
-    int left, right;
-    float score;
-    size_t size;
-} bigram;
 
-/* Max-heap order: higher score first, then the smaller left index. */
-static bool bigram_before(const bigram *a, const bigram *b) {
-    return a->score > b->score || (a->score == b->score && a->left < b->left);
-}
-
-typedef struct heap {
-    bigram *items;
-    int n, cap;
-    bool oom;
-} heap;
-
-static void heap_push(heap *h, bigram b) {
-    if (h->n == h->cap) {
-        int cap = h->cap ? h->cap * 2 : 64;
-        bigram *items = realloc(h->items, (size_t)cap * sizeof *items);
-        if (!items) { h->oom = true; return; }
-        h->items = items;
-        h->cap = cap;
-    }
-    int i = h->n++;
-    while (i > 0 && bigram_before(&b, &h->items[(i - 1) / 2])) {
-        h->items[i] = h->items[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    h->items[i] = b;
-}
-
-static bigram heap_pop(heap *h) {
-    bigram top = h->items[0], last = h->items[--h->n];
-    int i = 0;
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= h->n) break;
-        if (c + 1 < h->n && bigram_before(&h->items[c + 1], &h->items[c])) c++;
-        if (!bigram_before(&h->items[c], &last)) break;
-        h->items[i] = h->items[c];
-        i = c;
-    }
-    if (h->n > 0) h->items[i] = last;
-    return top;
-}
-
-static void try_add_bigram(const lt_vocab *v, const symbol *syms, int left, int right, heap *h) {
+static void try_add_bigram(const lt_vocab *v, const symbol *syms, int left, int right, bigram_heap *h) {
     if (left < 0 || right < 0) return;
     size_t len = syms[left].n + syms[right].n;
     int32_t id = lt_strmap_get(&v->token_ids, syms[left].text, (uint32_t)len);
     if (id < 0) return;
-    heap_push(h, (bigram){ left, right, v->score[id], len });
+    bigram_heap_push(h, (bigram){ left, right, v->score[id], len });
 }
 
 /* A symbol's token, or its bytes as byte tokens (then the single-byte token, then UNK). */
@@ -95,10 +49,10 @@ void lt_spm_tokenize(const lt_vocab *v, const char *text, size_t len, lt_tokbuf 
         off += cl;
         n++;
     }
-    heap h = { 0 };
+    bigram_heap h = { 0 };
     for (int i = 1; i < n; i++) try_add_bigram(v, syms, i - 1, i, &h);
     while (h.n > 0 && !h.oom) {
-        bigram b = heap_pop(&h);
+        bigram b = bigram_heap_pop(&h);
         symbol *l = &syms[b.left], *r = &syms[b.right];
         /* stale entry: one side was merged since this pair was queued */
         if (l->n == 0 || r->n == 0 || l->n + r->n != b.size) continue;
