@@ -21,11 +21,17 @@ command -v make >/dev/null || need+=(make)
 command -v clang >/dev/null || need+=(clang)
 command -v qemu-aarch64 >/dev/null || need+=(qemu-user)
 command -v aarch64-linux-gnu-gcc >/dev/null || need+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "== installing: ${need[*]}"
-  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+install() {
+  echo "== installing: $*"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "$@" >/dev/null
+}
+if [ ${#need[@]} -gt 0 ]; then install "${need[@]}"; fi
+# libFuzzer's runtime ships separately from clang on Debian (libclang-rt-N-dev)
+fuzz_probe='int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }'
+if [ "${LUTLM_SKIP_FUZZ:-0}" != 1 ] && ! echo "$fuzz_probe" | clang -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
+  install "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
 fi
 
 configure_and_build() { # dir, cmake args...
