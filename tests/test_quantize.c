@@ -9,6 +9,7 @@
 #include "gguf/gguf.h"
 #include "lutlm.h"
 #include "model/quantize_model.h"
+#include "golden_util.h"
 #include "test_util.h"
 
 #define BITLLAMA_F32 "models/bitllama2c-ternary/bitllama2c-3M-f32.gguf"
@@ -77,30 +78,6 @@ static void check_file(const char *out, const char *type, bool exact) {
     gguf_close(dst);
 }
 
-/* How many of the greedy tokens after the prompt keep the text a prefix of the reference text. */
-static int tokens_matching_text(lutlm_model *m, const int32_t *prompt, int n_prompt, const int32_t *gen, int n_gen,
-                                const char *golden) {
-    size_t cap = 65536, len = 0, golden_len = strlen(golden);
-    char *text = malloc(cap);
-    int matched = 0;
-    for (int i = 1; i < n_prompt + n_gen; i++) {
-        int32_t tok = i < n_prompt ? prompt[i] : gen[i - n_prompt];
-        int n = lutlm_token_to_piece(m, tok, text + len, (int)(cap - len - 1), false);
-        if (n < 0 || len + (size_t)n >= cap - 1) break;
-        len += (size_t)n;
-        text[len] = 0;
-        const char *t = text;
-        while (*t == ' ') t++; /* SentencePiece's leading space of the first word */
-        size_t tl = strlen(t);
-        if (strncmp(t, golden, LT_MIN(tl, golden_len)) != 0) break;
-        if (i >= n_prompt) matched++;
-        if (tl >= golden_len) break;
-    }
-    free(text);
-    return matched;
-}
-
-/* kernels: run with the LUT kernels (weights repacked at load), else on the reference path. */
 static void case_bitllama3m(const char *type, bool exact, bool kernels, int min_tokens) {
     char out[256];
     snprintf(out, sizeof out, "test-quantize-3M-%s%s.gguf", type, kernels ? "" : "-ref");

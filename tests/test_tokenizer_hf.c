@@ -18,17 +18,6 @@
 #define LUTLM_FIXTURE_DIR "tests/fixtures/tokenizer"
 #endif
 
-static int parse_ids(const char *line, size_t len, int32_t *ids, int max) {
-    int n = 0;
-    const char *p = line, *end = line + len;
-    while (p < end && n < max) {
-        while (p < end && *p == ' ') p++;
-        if (p >= end) break;
-        ids[n++] = (int32_t)strtol(p, (char **)&p, 10);
-    }
-    return n;
-}
-
 static void check_import(const char *name, const char *json_rel, const char *pre, const char *eot_text) {
     char gguf_path[] = "/tmp/lutlm-tok-XXXXXX";
     int fd = mkstemp(gguf_path);

@@ -14,17 +14,6 @@
 static const char *const VOCABS[] = { "llama-spm", "phi-3", "gpt-2", "mpt", "falcon", "starcoder", "refact",
                                       "deepseek-coder", "deepseek-llm", "bert-bge" };
 
-static int parse_ids(const char *line, size_t len, int32_t *ids, int max) {
-    int n = 0;
-    const char *p = line, *end = line + len;
-    while (p < end && n < max) {
-        while (p < end && *p == ' ') p++;
-        if (p >= end) break;
-        ids[n++] = (int32_t)strtol(p, (char **)&p, 10);
-    }
-    return n;
-}
-
 static void print_ids(const char *what, const int32_t *ids, int n) {
     fprintf(stderr, "    %s:", what);
     for (int i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);

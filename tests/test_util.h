@@ -3,6 +3,7 @@
 #define LUTLM_TESTS_TEST_UTIL_H
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,18 @@ static int test_checks = 0;
 
 /* End of main: print the summary and return the exit code. */
 #define TEST_DONE() (fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures), test_failures ? 1 : 0)
+
+/* Token ids separated by spaces in line[0..len) (not NUL-terminated). Returns how many were read. */
+static inline int parse_ids(const char *line, size_t len, int32_t *ids, int max) {
+    int n = 0;
+    const char *p = line, *end = line + len;
+    while (p < end && n < max) {
+        while (p < end && *p == ' ') p++;
+        if (p >= end) break;
+        ids[n++] = (int32_t)strtol(p, (char **)&p, 10);
+    }
+    return n;
+}
 
 /* Path of a file under ../shared (env LUTLM_SHARED overrides the compiled-in default). */
 static inline const char *shared_path(const char *rel) {
