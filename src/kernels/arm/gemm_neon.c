@@ -1,0 +1,133 @@
+/* NEON int8 GEMM for many tokens: the AVX2 kernel (x86/gemm_avx2.c) with 128-bit vectors and
+ * widening multiply-accumulate. Results equal lt_gemv_ref bit for bit.
+ *
+ * Codes are decoded per tile and K-block into the layout of gemm.h (lt_gemm_decode_ref). A 16-byte
+ * load holds 4 rows x 4 weights; with x_t[4q .. 4q+3] broadcast to every 32-bit lane,
+ *   acc16 += vmlal_s8(rows r, r+1) and vmlal_high_s8(rows r+2, r+3)
+ * adds one product per int16 lane per kquad (|c x| <= 15 * 127: the chunk limits of gemm.h hold).
+ * Half a tile (16 rows) x 2 tokens = 16 accumulators. At a chunk end vpaddlq_s16 + vpaddq_s32 sum
+ * each row's 4 lanes into int32; group ends and outputs use the reference's float steps
+ * (vfmaq_f32 = fmaf). */
+/* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on aarch64 only. */
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "kernels/gemm.h"
+
+#define NB LT_GEMM_NB
+#define KQ LT_GEMM_KQ
+
+static inline int8x16_t broadcast4(const int8_t *x) {
+    int32_t v;
+    memcpy(&v, x, 4);
+    return vreinterpretq_s8_s32(vdupq_n_s32(v));
+}
+
+/* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x[t][4q + i] for T tokens. */
+static inline __attribute__((always_inline)) void block_dot(const uint8_t *codes, int64_t nq, int64_t chunk,
+                                                            const int8_t *const x[2], const int T, int32_t (*ip)[LT_TILE]) {
+    for (int h = 0; h < 2; h++)
+        for (int64_t c0 = 0; c0 < nq; c0 += chunk) {
+            int64_t c1 = LT_MIN(c0 + chunk, nq);
+            int16x8_t acc[2][8];
+            for (int t = 0; t < T; t++)
+                for (int i = 0; i < 8; i++) acc[t][i] = vdupq_n_s16(0);
+            for (int64_t q = c0; q < c1; q++) {
+                const int8_t *wq = (const int8_t *)codes + q * 128 + 64 * h;
+                int8x16_t wv[4] = { vld1q_s8(wq), vld1q_s8(wq + 16), vld1q_s8(wq + 32), vld1q_s8(wq + 48) };
+                for (int t = 0; t < T; t++) {
+                    int8x16_t xb = broadcast4(x[t] + 4 * q);
+                    for (int i = 0; i < 4; i++) {
+                        acc[t][2 * i] = vmlal_s8(acc[t][2 * i], vget_low_s8(wv[i]), vget_low_s8(xb));
+                        acc[t][2 * i + 1] = vmlal_high_s8(acc[t][2 * i + 1], wv[i], xb);
+                    }
+                }
+            }
+            for (int t = 0; t < T; t++)
+                for (int i = 0; i < 4; i++) {
+                    int32x4_t rows = vpaddq_s32(vpaddlq_s16(acc[t][2 * i]), vpaddlq_s16(acc[t][2 * i + 1]));
+                    int32_t *d = ip[t] + 16 * h + 4 * i;
+                    vst1q_s32(d, vaddq_s32(vld1q_s32(d), rows));
+                }
+        }
+}
+
+/* End of scale group g: f = fmaf(s, (float)dot, f) [+ fmaf(m, (float)Σx, f)], dot = ip (- Σx for
+ * ternary codes); ip restarts at zero. */
+static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t g, int64_t tok0, int nt,
+                      int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
+    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE;
+    const float *s = w->scale + at, *m = w->offset ? w->offset + at : NULL;
+    bool ternary = w->kind == LT_QK_TERNARY;
+    for (int t = 0; t < nt; t++) {
+        int32_t sum = a->gsum[(tok0 + t) * a->gsum_ngroups + g];
+        int32x4_t sub = vdupq_n_s32(ternary ? sum : 0);
+        float32x4_t fsum = vdupq_n_f32((float)sum);
+        for (int r = 0; r < LT_TILE; r += 4) {
+            float32x4_t dot = vcvtq_f32_s32(vsubq_s32(vld1q_s32(ip[t] + r), sub));
+            float32x4_t f = vfmaq_f32(vld1q_f32(fp[t] + r), vld1q_f32(s + r), dot);
+            if (m) f = vfmaq_f32(f, vld1q_f32(m + r), fsum);
+            vst1q_f32(fp[t] + r, f);
+            vst1q_s32(ip[t] + r, vdupq_n_s32(0));
+        }
+    }
+}
+
+/* y for the block's tokens and the tile's rows: per row (float)(ip - Σx) * (s * a), else fp * a. */
+static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t tok0, int nt,
+                          int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE], float *y) {
+    const float *s = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
+    int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
+    for (int t = 0; t < nt; t++) {
+        int64_t tok = tok0 + t;
+        float32x4_t act = vdupq_n_f32(a->scale[tok]);
+        float out[LT_TILE];
+        for (int r = 0; r < LT_TILE; r += 4) {
+            float32x4_t o;
+            if (w->per_row) {
+                int32x4_t d = vsubq_s32(vld1q_s32(ip[t] + r), vdupq_n_s32(a->gsum[tok * a->gsum_ngroups]));
+                o = vmulq_f32(vcvtq_f32_s32(d), vmulq_f32(vld1q_f32(s + r), act));
+            } else {
+                o = vmulq_f32(vld1q_f32(fp[t] + r), act);
+            }
+            vst1q_f32(out + r, o);
+        }
+        memcpy(y + tok * w->m + row0, out, (size_t)rows * sizeof(float));
+    }
+}
+
+void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+    _Alignas(16) uint8_t codes[KQ * 128];
+    _Alignas(16) int32_t ip[NB][LT_TILE];
+    _Alignas(16) float fp[NB][LT_TILE];
+    int64_t gq = w->group / 4, chunk = lt_gemm_chunk(w);
+    for (int64_t tok0 = 0; tok0 < a->n; tok0 += NB) {
+        int nt = (int)LT_MIN(NB, a->n - tok0);
+        for (int64_t tile = t0; tile < t1; tile++) {
+            memset(ip, 0, (size_t)nt * sizeof ip[0]);
+            memset(fp, 0, (size_t)nt * sizeof fp[0]);
+            for (int64_t g = 0; g < w->ngroups; g++) {
+                for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
+                    int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);
+                    lt_gemm_decode_ref(w, tile, q0, q1, codes);
+                    const int8_t *x0 = a->xq + tok0 * a->kx + 4 * q0;
+                    int t = 0;
+                    for (; t + 2 <= nt; t += 2) {
+                        const int8_t *x[2] = { x0 + t * a->kx, x0 + (t + 1) * a->kx };
+                        block_dot(codes, q1 - q0, chunk, x, 2, ip + t);
+                    }
+                    if (t < nt) {
+                        const int8_t *x[2] = { x0 + t * a->kx, NULL };
+                        block_dot(codes, q1 - q0, chunk, x, 1, ip + t);
+                    }
+                }
+                if (!w->per_row) group_end(w, a, tile, g, tok0, nt, ip, fp);
+            }
+            store_outputs(w, a, tile, tok0, nt, ip, fp, y);
+        }
+    }
+}
+
+#endif

@@ -1,0 +1,38 @@
+/* The int8 GEMM for many tokens (prompt processing): decode the weight codes of a 32-row tile and
+ * a K-block once into bytes, then multiply them with the int8 activations of many tokens
+ * (vpmaddubsw / vmlal_s8), rows in vector lanes, tokens broadcast. docs/kernels.md, "int8 GEMM".
+ *
+ * Decoded codes: per "kquad" q (weights 4q .. 4q+3 of a row), 128 bytes: row r of the tile at
+ * bytes 4r .. 4r+3, weight 4q+i at byte 4r+i. Ternary codes are c = t + 1 ∈ {0, 1, 2}, INTn codes
+ * q ∈ [0, 2^n), both unsigned; ternary dots subtract Σx per group (a->gsum): Σ t·x = Σ c·x - Σ x.
+ * Partial sums are int16 for at most lt_gemm_chunk kquads (|c0 x0 + c1 x1| <= 2 * cmax * 127 per
+ * pair of weights), then int32. */
+#ifndef LUTLM_KERNELS_GEMM_H
+#define LUTLM_KERNELS_GEMM_H
+
+#include "kernels/kernels_impl.h"
+
+#define LT_GEMM_KQ 64     /* kquads per decoded K-block: 256 weights x 32 rows = 8 KB, in L1 */
+#define LT_GEMM_NB 64     /* tokens per block (per-tile int32/float partials on the stack: 16 KB) */
+#define LT_GEMM_MIN_N 4   /* AUTO picks the int8 GEMM from this many tokens (measured break-even) */
+
+/* Kquads whose int16 pair sums may be added before widening: 2 * cmax * 127 * chunk <= 32767
+ * (ternary cmax = 2: 64; INT1: 64 (limit 129); INT2: 32 (42); INT3: 16 (18); INT4: 8 (8)).
+ * Powers of two, so they divide every group (8, 16, 32 kquads for INTn; 64, 80 for ternary). */
+static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
+    if (w->kind == LT_QK_TERNARY) return 64;
+    static const int64_t by_bits[5] = { 0, 64, 32, 16, 8 };
+    return by_bits[w->planes];
+}
+
+/* Codes of kquads [q0, q1) of a tile in the decoded layout (scalar; q0, q1 even for planes). */
+void lt_gemm_decode_ref(const lt_qweight *w, int64_t tile, int64_t q0, int64_t q1, uint8_t *codes);
+
+#ifdef LUTLM_HAVE_X86_KERNELS
+void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+#endif
+#ifdef LUTLM_HAVE_ARM_KERNELS
+void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+#endif
+
+#endif

@@ -1,0 +1,194 @@
+/* AVX2 int8 GEMM for many tokens (see gemm.h). Results equal lt_gemv_ref bit for bit.
+ *
+ * Per block of LT_GEMM_NB tokens and 32-row tile, per K-block of up to 64 kquads (256 weights)
+ * inside one scale group: decode the tile's codes once into 8 KB of bytes (rows in lanes, 4
+ * consecutive weights per 32-bit lane), then for each pair of tokens:
+ *   acc16[t][r] += vpmaddubsw(codes of rows 8r..8r+7 at kquad q, broadcast x_t[4q .. 4q+3])
+ * (each int16 lane = c0 x0 + c1 x1 of one row), 4 row vectors x 2 tokens = 8 accumulators, so one
+ * 32-byte code load serves two tokens and one 4-byte broadcast serves 32 rows. Every chunk of
+ * kquads (int16 limit, lt_gemm_chunk) vpmaddwd(acc16, 1) adds the lane pairs into int32 per row.
+ * At a group end (or the row end) the float steps of the reference, per row vector and token. */
+/* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "kernels/gemm.h"
+
+#define NB LT_GEMM_NB
+#define KQ LT_GEMM_KQ
+
+static inline __m256i broadcast4(const int8_t *x) {
+    int32_t v;
+    memcpy(&v, x, 4);
+    return _mm256_set1_epi32(v);
+}
+
+/* Ternary: kquad q of row r is index byte b = wt[32q + r] (one slot pair); byte i of its code dword
+ * is (b >> 2i) & 3. With b zero-extended into a dword, b | b << 6 | b << 12 | b << 18 has bits
+ * 2i, 2i+1 of b at bits 8i, 8i+1 (no other shifted copy reaches those two bits). */
+static void decode_ternary(const uint8_t *wt, int64_t q0, int64_t q1, uint8_t *codes) {
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int64_t q = q0; q < q1; q++) {
+        const uint8_t *v = wt + q * LT_TILE;
+        uint8_t *out = codes + (q - q0) * 128;
+        for (int r = 0; r < 4; r++) {
+            __m256i d = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(v + 8 * r)));
+            __m256i e = _mm256_or_si256(_mm256_or_si256(d, _mm256_slli_epi32(d, 6)),
+                                        _mm256_or_si256(_mm256_slli_epi32(d, 12), _mm256_slli_epi32(d, 18)));
+            _mm256_store_si256((__m256i *)(out + 32 * r), _mm256_and_si256(e, m3));
+        }
+    }
+}
+
+/* Planes: pair p covers kquads 2p (low nibble of each plane byte) and 2p+1 (high nibble); bit i of
+ * plane j's byte is bit j of q[8p + i]. b | b << 7 | b << 14 | b << 21 has bit i of b at bit 8i and
+ * bit i + 4 at bit 8i + 4; plane j's bits go to bits 8i + j and 8i + 4 + j (P <= 4: no overlap),
+ * so byte i holds q[8p + i] in its low nibble and q[8p + 4 + i] in its high nibble. */
+static inline __attribute__((always_inline)) void decode_planes(const uint8_t *wt, int64_t q0, int64_t q1, const int P,
+                                                                uint8_t *codes) {
+    const __m256i m11 = _mm256_set1_epi32(0x11111111), m0f = _mm256_set1_epi8(0x0F);
+    for (int64_t p = q0 / 2; p < q1 / 2; p++) {
+        uint8_t *lo = codes + (2 * p - q0) * 128, *hi = lo + 128;
+        for (int r = 0; r < 4; r++) {
+            __m256i x = _mm256_setzero_si256();
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < P; j++) {
+                const uint8_t *v = wt + (p * P + j) * LT_TILE + 8 * r;
+                __m256i d = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)v));
+                __m256i e = _mm256_or_si256(_mm256_or_si256(d, _mm256_slli_epi32(d, 7)),
+                                            _mm256_or_si256(_mm256_slli_epi32(d, 14), _mm256_slli_epi32(d, 21)));
+                x = _mm256_or_si256(x, _mm256_slli_epi32(_mm256_and_si256(e, m11), j));
+            }
+            _mm256_store_si256((__m256i *)(lo + 32 * r), _mm256_and_si256(x, m0f));
+            _mm256_store_si256((__m256i *)(hi + 32 * r), _mm256_and_si256(_mm256_srli_epi32(x, 4), m0f));
+        }
+    }
+}
+
+/* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x[t][4q + i] for T tokens. */
+static inline __attribute__((always_inline)) void block_dot(const uint8_t *codes, int64_t nq, int64_t chunk,
+                                                            const int8_t *const x[2], const int T, int32_t (*ip)[LT_TILE]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t c0 = 0; c0 < nq; c0 += chunk) {
+        int64_t c1 = LT_MIN(c0 + chunk, nq);
+        __m256i acc[2][4];
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < 4; r++) acc[t][r] = _mm256_setzero_si256();
+        for (int64_t q = c0; q < c1; q++) {
+            const __m256i *wq = (const __m256i *)(codes + q * 128);
+            __m256i w0 = _mm256_load_si256(wq), w1 = _mm256_load_si256(wq + 1);
+            __m256i w2 = _mm256_load_si256(wq + 2), w3 = _mm256_load_si256(wq + 3);
+            for (int t = 0; t < T; t++) {
+                __m256i xb = broadcast4(x[t] + 4 * q);
+                acc[t][0] = _mm256_add_epi16(acc[t][0], _mm256_maddubs_epi16(w0, xb));
+                acc[t][1] = _mm256_add_epi16(acc[t][1], _mm256_maddubs_epi16(w1, xb));
+                acc[t][2] = _mm256_add_epi16(acc[t][2], _mm256_maddubs_epi16(w2, xb));
+                acc[t][3] = _mm256_add_epi16(acc[t][3], _mm256_maddubs_epi16(w3, xb));
+            }
+        }
+        for (int t = 0; t < T; t++)
+            for (int r = 0; r < 4; r++) {
+                __m256i *d = (__m256i *)(ip[t] + 8 * r);
+                _mm256_store_si256(d, _mm256_add_epi32(_mm256_load_si256(d), _mm256_madd_epi16(acc[t][r], ones)));
+            }
+    }
+}
+
+/* End of scale group g for the block's tokens: f = fmaf(s, (float)dot, f) [+ fmaf(m, (float)Σx, f)],
+ * dot = ip (- Σx for ternary codes); ip restarts at zero. */
+static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t g, int64_t tok0, int nt,
+                      int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
+    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE;
+    const float *s = w->scale + at, *m = w->offset ? w->offset + at : NULL;
+    bool ternary = w->kind == LT_QK_TERNARY;
+    for (int t = 0; t < nt; t++) {
+        int32_t sum = a->gsum[(tok0 + t) * a->gsum_ngroups + g];
+        __m256i sub = _mm256_set1_epi32(ternary ? sum : 0);
+        __m256 fsum = _mm256_set1_ps((float)sum);
+        for (int r = 0; r < 4; r++) {
+            __m256i *d = (__m256i *)(ip[t] + 8 * r);
+            __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_load_si256(d), sub));
+            __m256 f = _mm256_fmadd_ps(_mm256_loadu_ps(s + 8 * r), dot, _mm256_load_ps(fp[t] + 8 * r));
+            if (m) f = _mm256_fmadd_ps(_mm256_loadu_ps(m + 8 * r), fsum, f);
+            _mm256_store_ps(fp[t] + 8 * r, f);
+            _mm256_store_si256(d, _mm256_setzero_si256());
+        }
+    }
+}
+
+/* y for the block's tokens and the tile's rows: per row (float)(ip - Σx) * (s * a), else fp * a. */
+static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t tok0, int nt,
+                          int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE], float *y) {
+    const float *s = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
+    int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
+    for (int t = 0; t < nt; t++) {
+        int64_t tok = tok0 + t;
+        __m256 act = _mm256_set1_ps(a->scale[tok]);
+        _Alignas(32) float out[LT_TILE];
+        for (int r = 0; r < 4; r++) {
+            __m256 o;
+            if (w->per_row) {
+                __m256i d = _mm256_sub_epi32(_mm256_load_si256((const __m256i *)(ip[t] + 8 * r)),
+                                             _mm256_set1_epi32(a->gsum[tok * a->gsum_ngroups]));
+                o = _mm256_mul_ps(_mm256_cvtepi32_ps(d), _mm256_mul_ps(_mm256_loadu_ps(s + 8 * r), act));
+            } else {
+                o = _mm256_mul_ps(_mm256_load_ps(fp[t] + 8 * r), act);
+            }
+            _mm256_store_ps(out + 8 * r, o);
+        }
+        memcpy(y + tok * w->m + row0, out, (size_t)rows * sizeof(float));
+    }
+}
+
+static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w, const lt_act *a, int64_t t0,
+                                                             int64_t t1, float *y, const bool ternary, const int P) {
+    _Alignas(32) uint8_t codes[KQ * 128];
+    _Alignas(32) int32_t ip[NB][LT_TILE];
+    _Alignas(32) float fp[NB][LT_TILE];
+    size_t tile_bytes = lt_qw_tile_bytes(w);
+    int64_t gq = w->group / 4, chunk = lt_gemm_chunk(w);
+    for (int64_t tok0 = 0; tok0 < a->n; tok0 += NB) {
+        int nt = (int)LT_MIN(NB, a->n - tok0);
+        for (int64_t tile = t0; tile < t1; tile++) {
+            const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
+            memset(ip, 0, (size_t)nt * sizeof ip[0]);
+            memset(fp, 0, (size_t)nt * sizeof fp[0]);
+            for (int64_t g = 0; g < w->ngroups; g++) {
+                for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
+                    int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);
+                    if (ternary) decode_ternary(wt, q0, q1, codes);
+                    else decode_planes(wt, q0, q1, P, codes);
+                    const int8_t *x0 = a->xq + tok0 * a->kx + 4 * q0;
+                    int t = 0;
+                    for (; t + 2 <= nt; t += 2) {
+                        const int8_t *x[2] = { x0 + t * a->kx, x0 + (t + 1) * a->kx };
+                        block_dot(codes, q1 - q0, chunk, x, 2, ip + t);
+                    }
+                    if (t < nt) {
+                        const int8_t *x[2] = { x0 + t * a->kx, NULL };
+                        block_dot(codes, q1 - q0, chunk, x, 1, ip + t);
+                    }
+                }
+                if (!w->per_row) group_end(w, a, tile, g, tok0, nt, ip, fp);
+            }
+            store_outputs(w, a, tile, tok0, nt, ip, fp, y);
+        }
+    }
+}
+
+void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+    if (w->kind == LT_QK_TERNARY) {
+        gemm_tiles(w, a, t0, t1, y, true, 1);
+        return;
+    }
+    switch (w->planes) {
+    case 1: gemm_tiles(w, a, t0, t1, y, false, 1); break;
+    case 2: gemm_tiles(w, a, t0, t1, y, false, 2); break;
+    case 3: gemm_tiles(w, a, t0, t1, y, false, 3); break;
+    default: gemm_tiles(w, a, t0, t1, y, false, 4); break;
+    }
+}
+
+#endif
