@@ -46,8 +46,9 @@ void lt_act_free(lt_act *a);
 bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k);
 void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool);
 
-/* Which algorithm a matmul uses (tests and benchmarks force one; AUTO decides by n). */
-typedef enum { LT_PATH_AUTO, LT_PATH_GEMV, LT_PATH_VLUT } lt_kernel_path;
+/* Which algorithm a matmul uses (tests and benchmarks force one; AUTO decides by n): GEMV tables,
+ * vector-LUT GEMM, or the int8 GEMM (decoded codes x int8 activations, for many tokens). */
+typedef enum { LT_PATH_AUTO, LT_PATH_GEMV, LT_PATH_VLUT, LT_PATH_GEMM } lt_kernel_path;
 void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool, lt_kernel_path path);
 
 /* Baselines on the same weights, for tests and benchmarks. Each needs its layout, built on
