@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "common/util.h"
+#include "kernels/gemm.h"
 #include "kernels/kernels_impl.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -178,18 +179,21 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
         return;
     }
     if (a->n == 0) return;
-    if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     job j = { .w = w, .a = a, .y = y, .lut = lt_gemv_ref };
-    lt_lut_kernel gemv = NULL, vlut = NULL;
+    lt_lut_kernel gemv = NULL, vlut = NULL, gemm = NULL;
     lt_fill_fn gemv_fill = lt_act_fill_gemv;
 #if defined(LUTLM_HAVE_X86_KERNELS)
-    if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2;
+    if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2, gemm = lt_gemm_avx2;
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
-    if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon;
+    if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
 #endif
+    if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
+    if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     int reserve = 0;
-    if (gemv && path == LT_PATH_VLUT) {
+    if (gemm && path == LT_PATH_GEMM) {
+        j.lut = gemm; /* no tables: reads a->xq and the per-group sums */
+    } else if (gemv && path == LT_PATH_VLUT) {
         reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
         j.lut = vlut;
         j.fill = reserve > 0 ? lt_act_fill_vlut : NULL;
@@ -199,7 +203,7 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
         j.fill = reserve > 0 ? gemv_fill : NULL;
     }
     bool ok = reserve >= 0;
-    if (ok && w->offset) ok = lt_act_build_gsum(a, w->group, w->ngroups);
+    if (ok && (w->offset || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
     if (!ok) {
         memset(y, 0, (size_t)a->n * (size_t)w->m * sizeof(float));
         return;
