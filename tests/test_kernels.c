@@ -1,7 +1,7 @@
 /* LUT kernel tests.
  *  - The scalar reference equals dequantize-then-F32 matmul within the activation-quantization
  *    bound: |y_ref - y_f32| <= (0.5 * a) * Σ_k |w_k| (+ float rounding), a = max|x| / 127.
- *  - Every SIMD kernel (GEMV and vector-LUT GEMM) and the int8 baseline equal the scalar reference
+ *  - Every SIMD kernel (GEMV, vector-LUT GEMM, int8 GEMM) and the int8 baseline equal the scalar reference
  *    exactly, for every format, every ISA level the machine has, N in {1,2,3,8,31,64,257} and
  *    awkward shapes (K = 172, 256, 2560, 6912; M = 1, 17, 640, 2560).
  * Built twice: test_kernels (label unit: a small matrix) and test_kernels_isa (KERNELS_FULL: all). */
@@ -160,14 +160,14 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
         CHECK(lt_act_prepare(act, x, n, k));
         for (int i = 0; i < n_isas; i++) {
             CHECK(lt_isa_set(isas[i]));
-            for (int path = LT_PATH_GEMV; path <= LT_PATH_VLUT; path++)
+            for (int path = LT_PATH_GEMV; path <= LT_PATH_GEMM; path++)
                 for (int threads = 1; threads <= 2; threads++) {
                     memset(y, 0xFF, ybytes);
                     lt_qweight_matmul_path(w, act, y, threads == 2 ? pool2 : NULL, (lt_kernel_path)path);
                     int64_t first = 0;
                     int bad = bitwise_mismatches(yref, y, n * m, &first);
                     CHECKF(bad == 0, "%s isa=%s path=%s threads=%d: %d mismatches, first at %lld: %g vs ref %g", what,
-                           lt_isa_name(isas[i]), path == LT_PATH_GEMV ? "gemv" : "vlut", threads, bad,
+                           lt_isa_name(isas[i]), path == LT_PATH_GEMV ? "gemv" : path == LT_PATH_VLUT ? "vlut" : "gemm", threads, bad,
                            (long long)first, bad ? y[first] : 0, bad ? yref[first] : 0);
                 }
             if (isas[i] != LT_ISA_AVX2 && isas[i] != LT_ISA_AVX512) continue; /* no other SIMD baseline */
