@@ -13,7 +13,7 @@
 #include "kernels/kernels_impl.h"
 
 #define LT_GEMM_KQ 64     /* kquads per decoded K-block: 256 weights x 32 rows = 8 KB, in L1 */
-#define LT_GEMM_NB 64     /* tokens per block (per-tile int32/float partials on the stack: 16 KB) */
+#define LT_GEMM_NB 128    /* tokens per block (per-tile int32/float partials on the stack: 32 KB) */
 #define LT_GEMM_MIN_N 4   /* AUTO picks the int8 GEMM from this many tokens (measured break-even) */
 
 /* Kquads whose int16 pair sums may be added before widening: 2 * cmax * 127 * chunk <= 32767

@@ -67,32 +67,92 @@ static inline __attribute__((always_inline)) void decode_planes(const uint8_t *w
     }
 }
 
-/* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x[t][4q + i] for T tokens. */
-static inline __attribute__((always_inline)) void block_dot(const uint8_t *codes, int64_t nq, int64_t chunk,
-                                                            const int8_t *const x[2], const int T, int32_t (*ip)[LT_TILE]) {
+/* acc[r] += codes (rows 8r..8r+7) · x at kquad q, as int16 pair sums. */
+#define MADD4(acc, wq, xb)                                                                          \
+    do {                                                                                            \
+        acc##0 = _mm256_add_epi16(acc##0, _mm256_maddubs_epi16(_mm256_load_si256((wq)), (xb)));     \
+        acc##1 = _mm256_add_epi16(acc##1, _mm256_maddubs_epi16(_mm256_load_si256((wq) + 1), (xb))); \
+        acc##2 = _mm256_add_epi16(acc##2, _mm256_maddubs_epi16(_mm256_load_si256((wq) + 2), (xb))); \
+        acc##3 = _mm256_add_epi16(acc##3, _mm256_maddubs_epi16(_mm256_load_si256((wq) + 3), (xb))); \
+    } while (0)
+
+/* ip[0..31] += the int32 row sums of int16 pair sums a0..a3 (rows 0-7, 8-15, 16-23, 24-31). */
+static inline void flush_rows(int32_t *ip, __m256i a0, __m256i a1, __m256i a2, __m256i a3) {
     const __m256i ones = _mm256_set1_epi16(1);
+    __m256i *d = (__m256i *)ip;
+    _mm256_store_si256(d, _mm256_add_epi32(_mm256_load_si256(d), _mm256_madd_epi16(a0, ones)));
+    _mm256_store_si256(d + 1, _mm256_add_epi32(_mm256_load_si256(d + 1), _mm256_madd_epi16(a1, ones)));
+    _mm256_store_si256(d + 2, _mm256_add_epi32(_mm256_load_si256(d + 2), _mm256_madd_epi16(a2, ones)));
+    _mm256_store_si256(d + 3, _mm256_add_epi32(_mm256_load_si256(d + 3), _mm256_madd_epi16(a3, ones)));
+}
+
+/* One kquad of two tokens in assembly: GCC 12 kept copying the eight accumulators through other
+ * registers and spilling one every kquad (~30% slower). Per kquad: 2 broadcasts, 4 code loads
+ * (each used by both tokens), 8 vpmaddubsw + 8 vpaddw. */
+#define KQ2_STEP(off, a, b)                                 \
+    "vmovdqa " #off "(%[w]), %[c]\n\t"                      \
+    "vpmaddubsw %[xa], %[c], %[p]\n\t"                      \
+    "vpaddw %[p], %[" #a "], %[" #a "]\n\t"                 \
+    "vpmaddubsw %[xb], %[c], %[c]\n\t"                      \
+    "vpaddw %[c], %[" #b "], %[" #b "]\n\t"
+
+/* a[r] / b[r] += int16 pair sums of codes (rows 8r..8r+7) · x0 / x1 over nq >= 1 kquads. */
+static inline void kquads2(const uint8_t *codes, const int8_t *x0, const int8_t *x1, int64_t nq, __m256i a[4],
+                           __m256i b[4]) {
+#if defined(__x86_64__)
+    __m256i a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], c, p, xa, xb;
+    int64_t i = -nq; /* x0/x1 + 4 * (nq + i): counts up to zero */
+    x0 += 4 * nq;
+    x1 += 4 * nq;
+    __asm__("1:\n\t"
+            "vpbroadcastd (%[x0],%[i],4), %[xa]\n\t"
+            "vpbroadcastd (%[x1],%[i],4), %[xb]\n\t"
+            KQ2_STEP(0, a0, b0) KQ2_STEP(32, a1, b1) KQ2_STEP(64, a2, b2) KQ2_STEP(96, a3, b3)
+            "add $128, %[w]\n\t"
+            "inc %[i]\n\t"
+            "jnz 1b\n\t"
+            : [a0] "+x"(a0), [a1] "+x"(a1), [a2] "+x"(a2), [a3] "+x"(a3), [b0] "+x"(b0), [b1] "+x"(b1),
+              [b2] "+x"(b2), [b3] "+x"(b3), [w] "+r"(codes), [i] "+r"(i), [c] "=&x"(c), [p] "=&x"(p),
+              [xa] "=&x"(xa), [xb] "=&x"(xb)
+            : [x0] "r"(x0), [x1] "r"(x1)
+            : "memory", "cc");
+    a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3, b[0] = b0, b[1] = b1, b[2] = b2, b[3] = b3;
+#else
+    for (int64_t q = 0; q < nq; q++) {
+        const __m256i *wq = (const __m256i *)(codes + q * 128);
+        __m256i xa = broadcast4(x0 + 4 * q), xb = broadcast4(x1 + 4 * q);
+        for (int r = 0; r < 4; r++) {
+            a[r] = _mm256_add_epi16(a[r], _mm256_maddubs_epi16(_mm256_load_si256(wq + r), xa));
+            b[r] = _mm256_add_epi16(b[r], _mm256_maddubs_epi16(_mm256_load_si256(wq + r), xb));
+        }
+    }
+#endif
+}
+
+/* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x_t[4q + i] for tokens x0, x1. */
+static void block_dot2(const uint8_t *codes, int64_t nq, int64_t chunk, const int8_t *x0, const int8_t *x1,
+                       int32_t (*ip)[LT_TILE]) {
     for (int64_t c0 = 0; c0 < nq; c0 += chunk) {
         int64_t c1 = LT_MIN(c0 + chunk, nq);
-        __m256i acc[2][4];
-        for (int t = 0; t < T; t++)
-            for (int r = 0; r < 4; r++) acc[t][r] = _mm256_setzero_si256();
+        __m256i a[4], b[4];
+        for (int r = 0; r < 4; r++) a[r] = b[r] = _mm256_setzero_si256();
+        kquads2(codes + c0 * 128, x0 + 4 * c0, x1 + 4 * c0, c1 - c0, a, b);
+        flush_rows(ip[0], a[0], a[1], a[2], a[3]);
+        flush_rows(ip[1], b[0], b[1], b[2], b[3]);
+    }
+}
+
+/* The same for one token. */
+static void block_dot1(const uint8_t *codes, int64_t nq, int64_t chunk, const int8_t *x0, int32_t *ip) {
+    for (int64_t c0 = 0; c0 < nq; c0 += chunk) {
+        int64_t c1 = LT_MIN(c0 + chunk, nq);
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
         for (int64_t q = c0; q < c1; q++) {
             const __m256i *wq = (const __m256i *)(codes + q * 128);
-            __m256i w0 = _mm256_load_si256(wq), w1 = _mm256_load_si256(wq + 1);
-            __m256i w2 = _mm256_load_si256(wq + 2), w3 = _mm256_load_si256(wq + 3);
-            for (int t = 0; t < T; t++) {
-                __m256i xb = broadcast4(x[t] + 4 * q);
-                acc[t][0] = _mm256_add_epi16(acc[t][0], _mm256_maddubs_epi16(w0, xb));
-                acc[t][1] = _mm256_add_epi16(acc[t][1], _mm256_maddubs_epi16(w1, xb));
-                acc[t][2] = _mm256_add_epi16(acc[t][2], _mm256_maddubs_epi16(w2, xb));
-                acc[t][3] = _mm256_add_epi16(acc[t][3], _mm256_maddubs_epi16(w3, xb));
-            }
+            __m256i xa = broadcast4(x0 + 4 * q);
+            MADD4(a, wq, xa);
         }
-        for (int t = 0; t < T; t++)
-            for (int r = 0; r < 4; r++) {
-                __m256i *d = (__m256i *)(ip[t] + 8 * r);
-                _mm256_store_si256(d, _mm256_add_epi32(_mm256_load_si256(d), _mm256_madd_epi16(acc[t][r], ones)));
-            }
+        flush_rows(ip, a0, a1, a2, a3);
     }
 }
 
@@ -162,14 +222,8 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
                     else decode_planes(wt, q0, q1, P, codes);
                     const int8_t *x0 = a->xq + tok0 * a->kx + 4 * q0;
                     int t = 0;
-                    for (; t + 2 <= nt; t += 2) {
-                        const int8_t *x[2] = { x0 + t * a->kx, x0 + (t + 1) * a->kx };
-                        block_dot(codes, q1 - q0, chunk, x, 2, ip + t);
-                    }
-                    if (t < nt) {
-                        const int8_t *x[2] = { x0 + t * a->kx, NULL };
-                        block_dot(codes, q1 - q0, chunk, x, 1, ip + t);
-                    }
+                    for (; t + 2 <= nt; t += 2) block_dot2(codes, q1 - q0, chunk, x0 + t * a->kx, x0 + (t + 1) * a->kx, ip + t);
+                    if (t < nt) block_dot1(codes, q1 - q0, chunk, x0 + t * a->kx, ip[t]);
                 }
                 if (!w->per_row) group_end(w, a, tile, g, tok0, nt, ip, fp);
             }
