@@ -47,7 +47,22 @@ void lt_act_free(lt_act *a) {
     free(a);
 }
 
-bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) {
+bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) { return lt_act_prepare_rule(a, x, n, k, LT_ACT_RUNBIT); }
+
+/* bitnet.cpp's rounding of one token (see kernels.h); returns the step a = 1 / s. */
+static float quantize_ggml(const float *xr, int8_t *q, int64_t k) {
+    double max = 0.00001;
+    for (int64_t i = 0; i < k; i++) max = fabs((double)xr[i]) > max ? fabs((double)xr[i]) : max;
+    float s = (float)(127.0 / max);
+    for (int64_t i = 0; i < k; i++) {
+        float v = xr[i] * s;
+        if (fabsf(v) < 4194304.0f) v = (v + 12582912.0f) - 12582912.0f; /* half to even (ggml's nearest_int) */
+        q[i] = (int8_t)(v > 127.0f ? 127 : v < -128.0f ? -128 : v);
+    }
+    return (float)(1.0 / (double)s);
+}
+
+bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule) {
     if (n < 0 || k <= 0) return lt_set_error("lt_act_prepare: invalid shape n=%lld k=%lld", (long long)n, (long long)k);
     /* Room for any padding a weight may use (groups up to 320, plus slot pairs). */
     int64_t kx = (k + 512 + 63) / 64 * 64;
@@ -64,6 +79,11 @@ bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) {
     for (int64_t t = 0; t < n; t++) {
         const float *xr = x + t * k;
         int8_t *q = a->xq + t * kx;
+        if (rule == LT_ACT_GGML) {
+            scales[t] = quantize_ggml(xr, q, k);
+            memset(q + k, 0, (size_t)(kx - k));
+            continue;
+        }
         float amax = 0.0f;
         for (int64_t i = 0; i < k; i++) {
             float v = fabsf(xr[i]);

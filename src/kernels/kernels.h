@@ -44,6 +44,12 @@ typedef struct lt_act lt_act;
 lt_act *lt_act_new(void);
 void lt_act_free(lt_act *a);
 bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k);
+/* The same with a choice of int8 rounding: LT_ACT_RUNBIT (lt_act_prepare: bitllama2.c's runbit.c,
+ * q = round half away(x * (1/a)), a = max|x| / 127) or LT_ACT_GGML (bitnet.cpp's quantize_row_i8_s:
+ * s = 127 / max(max|x|, 1e-5) rounded to float, q = round half to even(x * s), clamped to [-128, 127];
+ * the token's step is then a = (float)(1 / s)). The kernels are the same for both. */
+typedef enum { LT_ACT_RUNBIT, LT_ACT_GGML } lt_act_rule;
+bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule);
 void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool);
 
 /* Which algorithm a matmul uses (tests and benchmarks force one; AUTO decides by n): GEMV tables,
