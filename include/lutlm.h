@@ -83,6 +83,10 @@ typedef struct lutlm_context_params {
     bool v_cache_f16;   /* default false: V is cached in full F32. true: V values are rounded to F16 as
                            they enter the cache, as in llama.cpp / bitnet.cpp's default F16 V cache (to
                            reproduce their outputs; the storage stays F32) */
+    bool ggml_compat;   /* default false. true: compute as ggml does (llama.cpp / bitnet.cpp on x86 AVX2):
+                           its summation orders, softmax exp, RoPE angles, bitnet.cpp's int8 activation
+                           rounding, and F16 activations for F16 weights on single-token steps — to
+                           compare with those engines step by step (slower attention). */
 } lutlm_context_params;
 lutlm_context_params lutlm_context_default_params(void);
 

@@ -47,8 +47,9 @@ typedef struct {
 } session;
 
 /* Load `path` (a real path, not relative to ../shared) with or without the LUT kernels, 1 thread;
- * v_cache_f16: round V to F16 in the cache as llama.cpp / bitnet.cpp's default cache does. */
-static inline bool open_session_path(session *s, const char *path, int n_ctx, bool use_kernels, bool v_cache_f16) {
+ * like_ggml: compute as llama.cpp / bitnet.cpp do (their default F16 V cache and ggml's arithmetic:
+ * lutlm_context_params.v_cache_f16 and ggml_compat). */
+static inline bool open_session_path(session *s, const char *path, int n_ctx, bool use_kernels, bool like_ggml) {
     lutlm_model_params mp = lutlm_model_default_params();
     mp.use_kernels = use_kernels;
     s->ctx = NULL;
@@ -57,7 +58,8 @@ static inline bool open_session_path(session *s, const char *path, int n_ctx, bo
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = n_ctx;
     cp.n_threads = 1; /* ctest runs tests in parallel on 2 cores: one thread each */
-    cp.v_cache_f16 = v_cache_f16;
+    cp.v_cache_f16 = like_ggml;
+    cp.ggml_compat = like_ggml;
     s->ctx = lutlm_context_new(s->model, &cp);
     if (!s->ctx) { fprintf(stderr, "context: %s\n", lutlm_last_error()); return false; }
     s->n_vocab = lutlm_model_n_vocab(s->model);

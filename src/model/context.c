@@ -70,6 +70,7 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     c->n_ctx = p.n_ctx ? p.n_ctx : 4096; /* as llama.cpp: the training length is no hard limit */
     c->n_batch = LT_MIN(p.n_batch ? p.n_batch : 512, c->n_ctx);
     c->v_f16 = p.v_cache_f16;
+    c->ggml = p.ggml_compat;
     const char *prof = getenv("LUTLM_PROFILE");
     c->profile = prof && *prof && strcmp(prof, "0") != 0;
     c->pool = lt_pool_create(p.n_threads);

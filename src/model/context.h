@@ -16,6 +16,7 @@ struct lutlm_context {
     lt_pool *pool;
     int n_ctx, n_batch, n_past;
     bool v_f16;                 /* round V to F16 on its way into the cache (lutlm_context_params) */
+    bool ggml;                  /* ggml's float arithmetic (lutlm_context_params.ggml_compat, ops_ggml.c) */
     float *k_cache;             /* [layer][n_head_kv * head_dim][n_ctx] (transposed: see forward.c) */
     float *v_cache;             /* [layer][n_ctx][n_head_kv * head_dim] */
     /* activations of up to n_batch tokens */

@@ -26,6 +26,27 @@ typedef struct {
     int n_past;     /* position of the first */
 } attention_job;
 
+/* ggml's attention for one (token, head) (ggml_compat): the scores q·k times the float 1/sqrt(head_dim),
+ * ggml's softmax, then KQ·V as ggml computes it for a single token (F16 probabilities) or a batch (see
+ * ops_ggml.c). The scores of a single token follow ggml_vec_dot_f32; those of a batch are summed in
+ * order in float, which reproduces bitnet.cpp's batch logits bit for bit (the golden test's 16-token
+ * prompt). kt: K transposed [dim][n_ctx]; v: V rows of stride v_stride. */
+static void ggml_attention(const lutlm_context *c, const float *q, const float *kt, const float *v, int64_t v_stride,
+                           float *scores, int n, float *out, bool single) {
+    int hd = c->model->hp.head_dim;
+    float kq_scale = 1.0f / sqrtf((float)hd);
+    for (int j = 0; j < n; j++) {
+        float dot = 0.0f;
+        if (single)
+            dot = lt_dot_f32_ggml(kt + j, c->n_ctx, q, hd);
+        else
+            for (int i = 0; i < hd; i++) dot += q[i] * kt[(size_t)i * c->n_ctx + j];
+        scores[j] = dot * kq_scale;
+    }
+    lt_softmax_ggml(scores, n);
+    lt_attention_values_ggml(out, scores, v, v_stride, n, hd, single);
+}
+
 /* One (token, head) pair per work item: scores over the cached positions 0..pos, softmax, sum of V.
  * K is cached transposed ([kv head][dim][position]), so the score loop runs over contiguous
  * positions and vectorizes, while each score still sums q_i k_i in order i = 0, 1, ... (the
@@ -47,6 +68,11 @@ static void attention_task(void *arg, int ith, int nth) {
         int pos = job->n_past + t, kvh = h / group;
         const float *q = c->q + t * q_dim + h * hd;
         const float *kt = k_cache + (size_t)kvh * hd * n_ctx;
+        float *out = c->att + t * q_dim + h * hd;
+        if (c->ggml) {
+            ggml_attention(c, q, kt, v_cache + kvh * hd, kv_dim, scores, pos + 1, out, job->n == 1);
+            continue;
+        }
         for (int j = 0; j <= pos; j++) scores[j] = 0.0f;
         for (int i = 0; i < hd; i++) {
             const float qi = q[i], *ki = kt + (size_t)i * n_ctx;
@@ -54,7 +80,6 @@ static void attention_task(void *arg, int ith, int nth) {
         }
         for (int j = 0; j <= pos; j++) scores[j] /= scale;
         lt_softmax(scores, pos + 1);
-        float *out = c->att + t * q_dim + h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
         for (int j = 0; j <= pos; j++) {
             const float *v = v_cache + j * kv_dim + kvh * hd;
@@ -73,7 +98,12 @@ static double prof_mark(lutlm_context *c, lt_prof_part part, double since) {
 }
 
 static void linear(lutlm_context *c, const lt_linear *l, const float *x, int n, float *y) {
-    lt_linear_forward(l, x, n, y, c->pool, c->linear_scratch);
+    lt_linear_forward(l, x, n, y, c->pool, c->linear_scratch, c->act, c->ggml);
+}
+
+static void rmsnorm(const lutlm_context *c, float *out, const float *x, const float *w, int n) {
+    if (c->ggml) lt_rmsnorm_ggml(out, x, w, n, c->model->hp.norm_eps);
+    else lt_rmsnorm(out, x, w, n, c->model->hp.norm_eps);
 }
 
 static void embed_tokens(lutlm_context *c, const int32_t *tokens, int n) {
@@ -86,11 +116,11 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     int d = hp->n_embd, hd = hp->head_dim;
     int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
     double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
-    for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->attn_norm, d, hp->norm_eps);
+    for (int t = 0; t < n; t++) rmsnorm(c, c->xb + t * d, c->x + t * d, L->attn_norm, d);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     const lt_linear *qkv[3] = { &L->wq, &L->wk, &L->wv };
     float *qkv_out[3] = { c->q, c->k, c->v };
-    lt_linear_forward_many(qkv, 3, c->xb, n, qkv_out, c->pool, c->linear_scratch, c->act);
+    lt_linear_forward_many(qkv, 3, c->xb, n, qkv_out, c->pool, c->linear_scratch, c->act, c->ggml);
     t0 = prof_mark(c, LT_PROF_QKV, t0);
     int half = hp->rope_dim / 2;
     for (int t = 0; t < n; t++) {
@@ -109,7 +139,7 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     lt_pool_run(c->pool, attention_task, &job);
     t0 = prof_mark(c, LT_PROF_ATTENTION, t0);
     if (L->attn_sub_norm)
-        for (int t = 0; t < n; t++) lt_rmsnorm(c->att + t * q_dim, c->att + t * q_dim, L->attn_sub_norm, (int)q_dim, hp->norm_eps);
+        for (int t = 0; t < n; t++) rmsnorm(c, c->att + t * q_dim, c->att + t * q_dim, L->attn_sub_norm, (int)q_dim);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     linear(c, &L->wo, c->att, n, c->xb);
     t0 = prof_mark(c, LT_PROF_WO, t0);
@@ -121,18 +151,18 @@ static void ffn_block(lutlm_context *c, const lt_layer *L, int n) {
     const lt_hparams *hp = &c->model->hp;
     int d = hp->n_embd, ff = hp->n_ff;
     double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
-    for (int t = 0; t < n; t++) lt_rmsnorm(c->xb + t * d, c->x + t * d, L->ffn_norm, d, hp->norm_eps);
+    for (int t = 0; t < n; t++) rmsnorm(c, c->xb + t * d, c->x + t * d, L->ffn_norm, d);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     const lt_linear *gate_up[2] = { &L->w_gate, &L->w_up };
     float *gate_up_out[2] = { c->hb, c->hb2 };
-    lt_linear_forward_many(gate_up, 2, c->xb, n, gate_up_out, c->pool, c->linear_scratch, c->act);
+    lt_linear_forward_many(gate_up, 2, c->xb, n, gate_up_out, c->pool, c->linear_scratch, c->act, c->ggml);
     t0 = prof_mark(c, LT_PROF_GATE_UP, t0);
     if (hp->ffn_act == LT_FFN_RELU2)
         lt_relu2_glu(c->hb, c->hb2, (int64_t)n * ff);
     else
         lt_swiglu(c->hb, c->hb2, (int64_t)n * ff);
     if (L->ffn_sub_norm)
-        for (int t = 0; t < n; t++) lt_rmsnorm(c->hb + (int64_t)t * ff, c->hb + (int64_t)t * ff, L->ffn_sub_norm, ff, hp->norm_eps);
+        for (int t = 0; t < n; t++) rmsnorm(c, c->hb + (int64_t)t * ff, c->hb + (int64_t)t * ff, L->ffn_sub_norm, ff);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     linear(c, &L->w_down, c->hb, n, c->xb);
     t0 = prof_mark(c, LT_PROF_DOWN, t0);
@@ -146,7 +176,7 @@ void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_
     int d = hp->n_embd;
     embed_tokens(c, tokens, n);
     for (int t = 0; t < n; t++) /* the angles depend on the position only: once per token */
-        lt_rope_angles(c->rope_cos + (size_t)t * (hp->rope_dim / 2), c->rope_sin + (size_t)t * (hp->rope_dim / 2),
+        (c->ggml ? lt_rope_angles_ggml : lt_rope_angles)(c->rope_cos + (size_t)t * (hp->rope_dim / 2), c->rope_sin + (size_t)t * (hp->rope_dim / 2),
                        hp->rope_dim, c->n_past + t, hp->rope_base);
     for (int il = 0; il < hp->n_layer; il++) {
         attention_block(c, &m->layers[il], il, n);
@@ -156,7 +186,7 @@ void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_
     int n_out = n - first_logit;
     double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
     for (int t = 0; t < n_out; t++)
-        lt_rmsnorm(c->xb + t * d, c->x + (first_logit + t) * d, m->output_norm, d, hp->norm_eps);
+        rmsnorm(c, c->xb + t * d, c->x + (first_logit + t) * d, m->output_norm, d);
     linear(c, &m->output, c->xb, n_out, logits);
     prof_mark(c, LT_PROF_OUTPUT, t0);
     if (c->profile) c->prof_tokens[n > 1] += n;

@@ -8,27 +8,32 @@ static void apply_scale(const lt_linear *l, float *y, int64_t n) {
     for (int64_t i = 0; i < count; i++) y[i] *= l->scale;
 }
 
-void lt_linear_forward(const lt_linear *l, const float *x, int64_t n, float *y, lt_pool *pool, void *scratch) {
-    if (n <= 0) return;
-    if (l->q) {
-        lt_qweight_matmul(l->q, x, n, y, pool);
-        apply_scale(l, y, n);
-    } else {
-        lt_linear_forward_ref(l, x, n, y, pool, scratch);
-    }
+void lt_linear_forward(const lt_linear *l, const float *x, int64_t n, float *y, lt_pool *pool, void *scratch,
+                       struct lt_act *act, bool ggml) {
+    const lt_linear *one[1] = { l };
+    lt_linear_forward_many(one, 1, x, n, &y, pool, scratch, act, ggml);
 }
 
 void lt_linear_forward_many(const lt_linear *const *ls, int count, const float *x, int64_t n, float *const *ys,
-                            lt_pool *pool, void *scratch, struct lt_act *act) {
+                            lt_pool *pool, void *scratch, struct lt_act *act, bool ggml) {
     if (n <= 0) return;
-    bool shared = act != NULL;
-    for (int i = 0; i < count && shared; i++) shared = ls[i]->q && lt_linear_in(ls[i]) == lt_linear_in(ls[0]);
-    if (!shared || !lt_act_prepare(act, x, n, lt_linear_in(ls[0]))) {
-        for (int i = 0; i < count; i++) lt_linear_forward(ls[i], x, n, ys[i], pool, scratch);
+    /* With kernels, the activations are quantized (and tabulated) once for all the layers. */
+    bool kernels = true;
+    for (int i = 0; i < count; i++) kernels = kernels && ls[i]->q && lt_linear_in(ls[i]) == lt_linear_in(ls[0]);
+    lt_act_rule rule = ggml ? LT_ACT_GGML : LT_ACT_RUNBIT;
+    if (kernels && act && lt_act_prepare_rule(act, x, n, lt_linear_in(ls[0]), rule)) {
+        for (int i = 0; i < count; i++) {
+            lt_qweight_matmul_act(ls[i]->q, act, ys[i], pool);
+            apply_scale(ls[i], ys[i], n);
+        }
         return;
     }
     for (int i = 0; i < count; i++) {
-        lt_qweight_matmul_act(ls[i]->q, act, ys[i], pool);
-        apply_scale(ls[i], ys[i], n);
+        if (ls[i]->q && !ggml) {
+            lt_qweight_matmul(ls[i]->q, x, n, ys[i], pool);
+            apply_scale(ls[i], ys[i], n);
+        } else {
+            lt_linear_forward_ref(ls[i], x, n, ys[i], pool, scratch, ggml);
+        }
     }
 }

@@ -35,4 +35,15 @@ void lt_relu2_glu(float *g, const float *u, int64_t n);
  * (0 when x is all zeros, in which case q is all zeros): x ~ q * a. */
 float lt_quantize_act_i8(const float *x, int8_t *q, int64_t n);
 
+/* ggml's arithmetic (ops_ggml.c): the same operations in the float order and roundings of llama.cpp /
+ * bitnet.cpp on x86 AVX2, for contexts with ggml_compat. */
+void lt_rmsnorm_ggml(float *out, const float *x, const float *w, int n, float eps);
+void lt_rope_angles_ggml(float *cos_out, float *sin_out, int rope_dim, int pos, float base);
+void lt_softmax_ggml(float *x, int n);
+float lt_dot_f32_ggml(const float *a, int64_t a_stride, const float *b, int64_t n);
+float lt_dot_f16_ggml(const float *a, const float *b, int64_t n);
+float lt_dot_tinyblas_ggml(const float *a, const float *b, int64_t n);
+void lt_attention_values_ggml(float *out, float *p, const float *v, int64_t v_stride, int n, int dim, bool single);
+float lt_quantize_act_i8_ggml(const float *x, int8_t *q, int64_t n);
+
 #endif
