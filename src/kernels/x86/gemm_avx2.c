@@ -178,6 +178,35 @@ static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_
     }
 }
 
+/* A whole scale group of two tokens in one K-block (INTn, TQ*): the int32 group dots stay in
+ * registers and go straight into the float step, f_t = fmaf(s, (float)dot_t, f_t) [+ fmaf(m,
+ * (float)Σx_t, f_t)], instead of a round trip through ip and a second pass (group_end). */
+static void block_group2(const uint8_t *codes, int64_t nq, int64_t chunk, const int8_t *x0, const int8_t *x1,
+                         const float *s, const float *m, const int32_t sum[2], bool ternary, float (*fp)[LT_TILE]) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i da[4], db[4];
+    for (int r = 0; r < 4; r++) da[r] = db[r] = _mm256_setzero_si256();
+    for (int64_t c0 = 0; c0 < nq; c0 += chunk) {
+        __m256i a[4], b[4];
+        for (int r = 0; r < 4; r++) a[r] = b[r] = _mm256_setzero_si256();
+        kquads2(codes + c0 * 128, x0 + 4 * c0, x1 + 4 * c0, LT_MIN(chunk, nq - c0), a, b);
+        for (int r = 0; r < 4; r++) {
+            da[r] = _mm256_add_epi32(da[r], _mm256_madd_epi16(a[r], ones));
+            db[r] = _mm256_add_epi32(db[r], _mm256_madd_epi16(b[r], ones));
+        }
+    }
+    for (int t = 0; t < 2; t++) {
+        __m256i *d = t ? db : da, sub = _mm256_set1_epi32(ternary ? sum[t] : 0);
+        __m256 fsum = _mm256_set1_ps((float)sum[t]);
+        for (int r = 0; r < 4; r++) {
+            __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(d[r], sub));
+            __m256 f = _mm256_fmadd_ps(_mm256_loadu_ps(s + 8 * r), dot, _mm256_load_ps(fp[t] + 8 * r));
+            if (m) f = _mm256_fmadd_ps(_mm256_loadu_ps(m + 8 * r), fsum, f);
+            _mm256_store_ps(fp[t] + 8 * r, f);
+        }
+    }
+}
+
 /* y for the block's tokens and the tile's rows: per row (float)(ip - Σx) * (s * a), else fp * a. */
 static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t tok0, int nt,
                           int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE], float *y) {
@@ -209,6 +238,7 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
     _Alignas(32) float fp[NB][LT_TILE];
     size_t tile_bytes = lt_qw_tile_bytes(w);
     int64_t gq = w->group / 4, chunk = lt_gemm_chunk(w);
+    bool fused = !w->per_row && gq <= KQ; /* a scale group fits in one K-block */
     for (int64_t tok0 = 0; tok0 < a->n; tok0 += NB) {
         int nt = (int)LT_MIN(NB, a->n - tok0);
         for (int64_t tile = t0; tile < t1; tile++) {
@@ -216,16 +246,27 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
             memset(ip, 0, (size_t)nt * sizeof ip[0]);
             memset(fp, 0, (size_t)nt * sizeof fp[0]);
             for (int64_t g = 0; g < w->ngroups; g++) {
+                size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE;
+                const float *sg = w->scale + at, *mg = w->offset ? w->offset + at : NULL;
+                const int32_t *gsum = a->gsum + tok0 * a->gsum_ngroups + g;
                 for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
                     int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);
                     if (ternary) decode_ternary(wt, q0, q1, codes);
                     else decode_planes(wt, q0, q1, P, codes);
                     const int8_t *x0 = a->xq + tok0 * a->kx + 4 * q0;
                     int t = 0;
-                    for (; t + 2 <= nt; t += 2) block_dot2(codes, q1 - q0, chunk, x0 + t * a->kx, x0 + (t + 1) * a->kx, ip + t);
+                    if (fused)
+                        for (; t + 2 <= nt; t += 2) {
+                            int32_t sum[2] = { gsum[t * a->gsum_ngroups], gsum[(t + 1) * a->gsum_ngroups] };
+                            block_group2(codes, q1 - q0, chunk, x0 + t * a->kx, x0 + (t + 1) * a->kx, sg, mg, sum, ternary, fp + t);
+                        }
+                    else
+                        for (; t + 2 <= nt; t += 2) block_dot2(codes, q1 - q0, chunk, x0 + t * a->kx, x0 + (t + 1) * a->kx, ip + t);
                     if (t < nt) block_dot1(codes, q1 - q0, chunk, x0 + t * a->kx, ip[t]);
                 }
-                if (!w->per_row) group_end(w, a, tile, g, tok0, nt, ip, fp);
+                /* the tokens not fused above (all of them, or the odd one) */
+                int done = fused ? nt & ~1 : 0;
+                if (!w->per_row) group_end(w, a, tile, g, tok0 + done, nt - done, ip + done, fp + done);
             }
             store_outputs(w, a, tile, tok0, nt, ip, fp, y);
         }
