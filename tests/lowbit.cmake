@@ -44,3 +44,16 @@ endif()
 lutlm_cli_test(lowbit_info_repacked unit lutlm info ${LUTLM_SHARED_DIR}/models/bitnet-b158-tiny/bitnet-b158-tiny-i2_s.gguf)
 set_tests_properties(lowbit_info_repacked PROPERTIES PASS_REGULAR_EXPRESSION
     "at load \\(LUT kernels on\\):\n(.*\n)*  i2_s +linear weights repacked for the LUT kernels \\(ternary-pair tables\\)")
+
+# `lutlm eval --like-ggml` (F16 V cache + ggml's arithmetic): a free-running greedy run of the tiny
+# I2_S model gives bitnet.cpp's 64 greedy ids exactly.
+set(TINY_GOLDEN_DIR ${LUTLM_SHARED_DIR}/golden/bitnet-b158-tiny)
+if(EXISTS ${TINY_GOLDEN_DIR}/bitnetcpp-i2_s.greedy.txt)
+  file(READ ${TINY_GOLDEN_DIR}/prompt_tokens.txt TINY_PROMPT_IDS)
+  file(READ ${TINY_GOLDEN_DIR}/bitnetcpp-i2_s.greedy.txt TINY_I2S_GREEDY)
+  string(STRIP "${TINY_PROMPT_IDS}" TINY_PROMPT_IDS)
+  string(STRIP "${TINY_I2S_GREEDY}" TINY_I2S_GREEDY)
+  lutlm_cli_test(lowbit_tiny_i2s_greedy_like_ggml e2e lutlm eval -m ${LUTLM_SHARED_DIR}/models/bitnet-b158-tiny/bitnet-b158-tiny-i2_s.gguf
+                 --tokens "${TINY_PROMPT_IDS}" --greedy 64 --like-ggml -t 1)
+  set_tests_properties(lowbit_tiny_i2s_greedy_like_ggml PROPERTIES PASS_REGULAR_EXPRESSION "^${TINY_I2S_GREEDY}[ \n]*$")
+endif()

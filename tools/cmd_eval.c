@@ -24,6 +24,9 @@ static void usage(FILE *out) {
             "  -b, --batch-size N           tokens per forward pass (default: all at once, up to 512)\n"
             "  -t, --threads N              threads (default: number of cores)\n"
             "  -c, --ctx-size N             context size (default: prompt + greedy tokens)\n"
+            "      --like-ggml              compute as llama.cpp / bitnet.cpp do: F16 V cache and ggml's\n"
+            "                               float order and roundings (docs/ggml-compat.md), to compare\n"
+            "                               with their logits\n"
             "  -h, --help                   this help\n");
 }
 
@@ -72,8 +75,10 @@ static int32_t argmax(const float *x, int n) {
 int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *ids_text = NULL, *ids_file = NULL, *logits_out = NULL, *greedy_out = NULL, *v;
     int greedy = 0, batch = 0, threads = 0, ctx_size = 0;
+    bool like_ggml = false;
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "-h", "--help")) { usage(stdout); return 0; }
+        else if (cli_flag(argv, i, NULL, "--like-ggml")) like_ggml = true;
         else if (cli_option(argc, argv, &i, "-m", "--model", &v)) model_path = v;
         else if (cli_option(argc, argv, &i, NULL, "--tokens", &v)) ids_text = v;
         else if (cli_option(argc, argv, &i, NULL, "--tokens-file", &v)) ids_file = v;
@@ -111,6 +116,7 @@ int cmd_eval(int argc, char **argv) {
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = ctx_size ? ctx_size : n + greedy + 1;
     cp.n_threads = threads;
+    cp.v_cache_f16 = cp.ggml_compat = like_ggml;
     cp.n_batch = batch ? batch : LT_MIN(n, 512);
     if (!(ctx = lutlm_context_new(model, &cp))) goto done;
     if (lutlm_decode(ctx, ids, n, true) != LUTLM_OK) goto done;
