@@ -33,6 +33,12 @@ void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
 #endif
 #ifdef LUTLM_HAVE_ARM_KERNELS
 void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_gemm_dotprod(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+/* The NEON tile loop (decode, group ends, outputs) with the integer dots of one decoded K-block of
+ * nq kquads: ip[t][row] += Σ codes · x_t for the nt tokens x0 + t * kx (arm/gemm_neon.c). */
+typedef void (*lt_gemm_block_fn)(const uint8_t *codes, int64_t nq, int64_t chunk, const int8_t *x0, int64_t kx, int nt,
+                                 int32_t (*ip)[LT_TILE]);
+void lt_gemm_neon_tiles(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y, lt_gemm_block_fn block);
 #endif
 
 #endif

@@ -25,7 +25,7 @@ static inline int8x16_t broadcast4(const int8_t *x) {
     return vreinterpretq_s8_s32(vdupq_n_s32(v));
 }
 
-/* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x[t][4q + i] for T tokens. */
+/* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x[t][4q + i] for T tokens (1 or 2). */
 static inline __attribute__((always_inline)) void block_dot(const uint8_t *codes, int64_t nq, int64_t chunk,
                                                             const int8_t *const x[2], const int T, int32_t (*ip)[LT_TILE]) {
     for (int h = 0; h < 2; h++)
@@ -52,6 +52,20 @@ static inline __attribute__((always_inline)) void block_dot(const uint8_t *codes
                     vst1q_s32(d, vaddq_s32(vld1q_s32(d), rows));
                 }
         }
+}
+
+/* The block's tokens x0 + t * kx, two at a time. */
+static void block_vmlal(const uint8_t *codes, int64_t nq, int64_t chunk, const int8_t *x0, int64_t kx, int nt,
+                        int32_t (*ip)[LT_TILE]) {
+    int t = 0;
+    for (; t + 2 <= nt; t += 2) {
+        const int8_t *x[2] = { x0 + t * kx, x0 + (t + 1) * kx };
+        block_dot(codes, nq, chunk, x, 2, ip + t);
+    }
+    if (t < nt) {
+        const int8_t *x[2] = { x0 + t * kx, NULL };
+        block_dot(codes, nq, chunk, x, 1, ip + t);
+    }
 }
 
 /* End of scale group g: f = fmaf(s, (float)dot, f) [+ fmaf(m, (float)Σx, f)], dot = ip (- Σx for
@@ -98,7 +112,8 @@ static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, in
     }
 }
 
-void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+/* Tiles [t0, t1) for every token, with `block` doing the integer dots of one decoded K-block. */
+void lt_gemm_neon_tiles(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y, lt_gemm_block_fn block) {
     _Alignas(16) uint8_t codes[KQ * 128];
     _Alignas(16) int32_t ip[NB][LT_TILE];
     _Alignas(16) float fp[NB][LT_TILE];
@@ -112,22 +127,17 @@ void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, 
                 for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
                     int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);
                     lt_gemm_decode_ref(w, tile, q0, q1, codes);
-                    const int8_t *x0 = a->xq + tok0 * a->kx + 4 * q0;
-                    int t = 0;
-                    for (; t + 2 <= nt; t += 2) {
-                        const int8_t *x[2] = { x0 + t * a->kx, x0 + (t + 1) * a->kx };
-                        block_dot(codes, q1 - q0, chunk, x, 2, ip + t);
-                    }
-                    if (t < nt) {
-                        const int8_t *x[2] = { x0 + t * a->kx, NULL };
-                        block_dot(codes, q1 - q0, chunk, x, 1, ip + t);
-                    }
+                    block(codes, q1 - q0, chunk, a->xq + tok0 * a->kx + 4 * q0, a->kx, nt, ip);
                 }
                 if (!w->per_row) group_end(w, a, tile, g, tok0, nt, ip, fp);
             }
             store_outputs(w, a, tile, tok0, nt, ip, fp, y);
         }
     }
+}
+
+void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
+    lt_gemm_neon_tiles(w, a, t0, t1, y, block_vmlal);
 }
 
 #endif
