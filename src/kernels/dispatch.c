@@ -187,6 +187,7 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
+    if (simd_arm() && lt_isa_active() == LT_ISA_NEON_DOTPROD) gemm = lt_gemm_dotprod;
 #endif
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
