@@ -1,7 +1,8 @@
 /* The int8 GEMM path (LT_PATH_GEMM) against the scalar reference, bit for bit: every kernel format
  * (ternary per row and per group, INT1-4 with groups 32/64/128), shapes with K and M not multiples
  * of 32, N = 1..257 (odd token counts, partial token blocks), 1 and 2 threads, on every SIMD level
- * the machine has (AVX2 here, NEON/dotprod under qemu-aarch64). AUTO must agree as well. */
+ * the machine has (AVX2 here, NEON/dotprod under qemu-aarch64). AUTO must agree as well. Both
+ * activation rules; some tokens are all -128 and row 0 has maximal codes (int16 limits). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "common/util.h"
 #include "formats/lut_formats.h"
 #include "kernels/kernels.h"
+#include "kernels/kernels_impl.h" /* to set int8 activations to -128 (the ggml rule's range) */
 #include "test_util.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
@@ -84,7 +86,9 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
         float *x = make_acts(k, n);
         size_t ybytes = (size_t)(n * m) * sizeof(float);
         float *yref = malloc(ybytes), *y = malloc(ybytes);
-        CHECK(lt_act_prepare(act, x, n, k));
+        CHECK(lt_act_prepare_rule(act, x, n, k, n % 2 ? LT_ACT_GGML : LT_ACT_RUNBIT));
+        /* -128 everywhere in some tokens: the int16 limits must hold for [-128, 127] */
+        for (int64_t t = 6; t < n; t += 13) memset(act->xq + t * act->kx, 0x80, (size_t)k);
         CHECK(lt_isa_set(LT_ISA_SCALAR));
         lt_qweight_matmul_path(w, act, yref, NULL, LT_PATH_GEMV);
         for (int i = 0; i < n_isas; i++) {

@@ -5,8 +5,8 @@
  * Decoded codes: per "kquad" q (weights 4q .. 4q+3 of a row), 128 bytes: row r of the tile at
  * bytes 4r .. 4r+3, weight 4q+i at byte 4r+i. Ternary codes are c = t + 1 ∈ {0, 1, 2}, INTn codes
  * q ∈ [0, 2^n), both unsigned; ternary dots subtract Σx per group (a->gsum): Σ t·x = Σ c·x - Σ x.
- * Partial sums are int16 for at most lt_gemm_chunk kquads (|c0 x0 + c1 x1| <= 2 * cmax * 127 per
- * pair of weights), then int32. */
+ * Partial sums are int16 for at most lt_gemm_chunk kquads (c0 x0 + c1 x1 in [-2 * cmax * 128,
+ * 2 * cmax * 127] per pair of weights: x is in [-128, 127] under the ggml rule), then int32. */
 #ifndef LUTLM_KERNELS_GEMM_H
 #define LUTLM_KERNELS_GEMM_H
 
@@ -16,8 +16,8 @@
 #define LT_GEMM_NB 128    /* tokens per block (per-tile int32/float partials on the stack: 32 KB) */
 #define LT_GEMM_MIN_N 4   /* AUTO picks the int8 GEMM from this many tokens (measured break-even) */
 
-/* Kquads whose int16 pair sums may be added before widening: 2 * cmax * 127 * chunk <= 32767
- * (ternary cmax = 2: 64; INT1: 64 (limit 129); INT2: 32 (42); INT3: 16 (18); INT4: 8 (8)).
+/* Kquads whose int16 pair sums may be added before widening: sums stay in [-32768, 32767]
+ * (2 * cmax * 128 * chunk <= 32768; ternary cmax = 2: 64; INT1: 64; INT2: 32; INT3: 16; INT4: 8).
  * Powers of two, so they divide every group (8, 16, 32 kquads for INTn; 64, 80 for ternary). */
 static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
     if (w->kind == LT_QK_TERNARY) return 64;
