@@ -25,9 +25,6 @@ static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
     return by_bits[w->planes];
 }
 
-/* Codes of kquads [q0, q1) of a tile in the decoded layout (scalar; q0, q1 even for planes). */
-void lt_gemm_decode_ref(const lt_qweight *w, int64_t tile, int64_t q0, int64_t q1, uint8_t *codes);
-
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif

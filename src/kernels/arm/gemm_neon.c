@@ -1,7 +1,7 @@
 /* NEON int8 GEMM for many tokens: the AVX2 kernel (x86/gemm_avx2.c) with 128-bit vectors and
  * widening multiply-accumulate. Results equal lt_gemv_ref bit for bit.
  *
- * Codes are decoded per tile and K-block into the layout of gemm.h (lt_gemm_decode_ref). A 16-byte
+ * Codes are decoded per tile and K-block into the layout of gemm.h (shifts as on AVX2). A 16-byte
  * load holds 4 rows x 4 weights; with x_t[4q .. 4q+3] broadcast to every 32-bit lane,
  *   acc16 += vmlal_s8(rows r, r+1) and vmlal_high_s8(rows r+2, r+3)
  * adds one product per int16 lane per kquad (|c x| <= 15 * 127: the chunk limits of gemm.h hold).
@@ -23,6 +23,49 @@ static inline int8x16_t broadcast4(const int8_t *x) {
     int32_t v;
     memcpy(&v, x, 4);
     return vreinterpretq_s8_s32(vdupq_n_s32(v));
+}
+
+/* b | b << s1 | b << s2 | b << s3 for the 8 index bytes at v, zero-extended: rows 0-3 and 4-7. */
+static inline void spread8(const uint8_t *v, int s1, int s2, int s3, uint32x4_t e[2]) {
+    uint16x8_t h = vmovl_u8(vld1_u8(v));
+    uint32x4_t d[2] = { vmovl_u16(vget_low_u16(h)), vmovl_high_u16(h) };
+    for (int i = 0; i < 2; i++)
+        e[i] = vorrq_u32(vorrq_u32(d[i], vshlq_u32(d[i], vdupq_n_s32(s1))),
+                         vorrq_u32(vshlq_u32(d[i], vdupq_n_s32(s2)), vshlq_u32(d[i], vdupq_n_s32(s3))));
+}
+
+/* The decoding of x86/gemm_avx2.c (see there why the shifts work): ternary fields of 2 bits
+ * (shifts 6, 12, 18), or plane bits (shifts 7, 14, 21) gathered into nibbles. */
+static void decode_codes(const lt_qweight *w, int64_t tile, int64_t q0, int64_t q1, uint8_t *codes) {
+    const uint8_t *wt = w->idx + (size_t)tile * lt_qw_tile_bytes(w);
+    if (w->kind == LT_QK_TERNARY) {
+        const uint32x4_t m3 = vdupq_n_u32(0x03030303);
+        for (int64_t q = q0; q < q1; q++)
+            for (int r = 0; r < LT_TILE; r += 8) {
+                uint32x4_t e[2];
+                spread8(wt + q * LT_TILE + r, 6, 12, 18, e);
+                uint8_t *out = codes + (q - q0) * 128 + 4 * r;
+                vst1q_u32((uint32_t *)out, vandq_u32(e[0], m3));
+                vst1q_u32((uint32_t *)(out + 16), vandq_u32(e[1], m3));
+            }
+        return;
+    }
+    const uint32x4_t m11 = vdupq_n_u32(0x11111111), m0f = vdupq_n_u32(0x0F0F0F0F);
+    int P = w->planes;
+    for (int64_t p = q0 / 2; p < q1 / 2; p++)
+        for (int r = 0; r < LT_TILE; r += 8) {
+            uint32x4_t x[2] = { vdupq_n_u32(0), vdupq_n_u32(0) };
+            for (int j = 0; j < P; j++) {
+                uint32x4_t e[2];
+                spread8(wt + (p * P + j) * LT_TILE + r, 7, 14, 21, e);
+                for (int i = 0; i < 2; i++) x[i] = vorrq_u32(x[i], vshlq_u32(vandq_u32(e[i], m11), vdupq_n_s32(j)));
+            }
+            uint8_t *lo = codes + (2 * p - q0) * 128 + 4 * r, *hi = lo + 128;
+            for (int i = 0; i < 2; i++) {
+                vst1q_u32((uint32_t *)(lo + 16 * i), vandq_u32(x[i], m0f));
+                vst1q_u32((uint32_t *)(hi + 16 * i), vandq_u32(vshrq_n_u32(x[i], 4), m0f));
+            }
+        }
 }
 
 /* ip[t][0..31] += Σ_{q < nq} Σ_i codes[q][row][i] * x[t][4q + i] for T tokens (1 or 2). */
@@ -126,7 +169,7 @@ void lt_gemm_neon_tiles(const lt_qweight *w, const lt_act *a, int64_t t0, int64_
             for (int64_t g = 0; g < w->ngroups; g++) {
                 for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
                     int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);
-                    lt_gemm_decode_ref(w, tile, q0, q1, codes);
+                    decode_codes(w, tile, q0, q1, codes);
                     block(codes, q1 - q0, chunk, a->xq + tok0 * a->kx + 4 * q0, a->kx, nt, ip);
                 }
                 if (!w->per_row) group_end(w, a, tile, g, tok0, nt, ip, fp);
