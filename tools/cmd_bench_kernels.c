@@ -2,7 +2,7 @@
  *
  * For each weight shape (BitNet-b1.58-2B-4T and Llama-3-8B linears), format, token count N and
  * thread count it times y = W x through
- *   lut       lt_qweight_matmul (GEMV below LT_VLUT_MIN_N tokens, vector-LUT GEMM from there),
+ *   lut       lt_qweight_matmul (AUTO: GEMV below LT_GEMM_MIN_N tokens, int8 GEMM from there),
  *   base      lt_qweight_matmul_baseline (decode to int8 + vpmaddubsw dot, same weights, same results),
  *   gemv×N    (N >= 16 only) the GEMV kernel on all N tokens, for the vector-LUT speedup.
  * Weights must come from DRAM, not cache: the tool makes enough copies of each matrix to fill

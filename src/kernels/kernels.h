@@ -34,7 +34,7 @@ size_t lt_qweight_bytes(const lt_qweight *w);
 int64_t lt_qweight_k(const lt_qweight *w);
 int64_t lt_qweight_m(const lt_qweight *w);
 
-/* y[n][M] = W · x[n][K]. Chooses GEMV or vector-LUT GEMM by n; splits rows over the pool. */
+/* y[n][M] = W · x[n][K]. Chooses GEMV or the int8 GEMM by n; splits rows over the pool. */
 void lt_qweight_matmul(const lt_qweight *w, const float *x, int64_t n, float *y, lt_pool *pool);
 
 /* Activations prepared once (int8 + tables) and applied to several weights of the same K
