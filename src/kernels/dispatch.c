@@ -142,6 +142,8 @@ typedef struct {
     lt_f32_kernel f32;
     lt_fill_fn fill;      /* tables to fill first (this thread's share of the slots), or NULL */
     atomic_int filled;    /* threads done with their share of the tables */
+    int64_t grain;        /* > 0: threads take tiles in grains of this many from next_tile (int8 GEMM) */
+    atomic_llong next_tile;
 } job;
 
 /* One parallel region per matmul: each thread fills its share of the tables, waits until every
@@ -158,6 +160,14 @@ static void lut_task(void *ctx, int ith, int nth) {
             if (spins < 2000) lt_cpu_relax();
             else sched_yield();
         }
+    }
+    /* Compute-bound GEMM: tiles handed out in grains, so that a thread the (shared) machine
+     * deschedules does not leave the other waiting with its fixed half. */
+    if (j->grain > 0) {
+        int64_t ntiles = j->w->ntiles, t0;
+        while ((t0 = atomic_fetch_add_explicit(&j->next_tile, j->grain, memory_order_relaxed)) < ntiles)
+            j->lut(j->w, j->a, t0, LT_MIN(t0 + j->grain, ntiles), j->y);
+        return;
     }
     int64_t t0, t1;
     lt_split_range(j->w->ntiles, 1, ith, nth, &t0, &t1);
@@ -194,6 +204,7 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     int reserve = 0;
     if (gemm && path == LT_PATH_GEMM) {
         j.lut = gemm; /* no tables: reads a->xq and the per-group sums */
+        j.grain = LT_MAX(1, w->ntiles / 32);
     } else if (gemv && path == LT_PATH_VLUT) {
         reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
         j.lut = vlut;
@@ -213,6 +224,7 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (j.fill && path == LT_PATH_VLUT) a->vlut_slots[w->kind] = w->nslots;
     else if (j.fill) a->gemv_slots[w->kind] = w->nslots;
     atomic_init(&j.filled, 0);
+    atomic_init(&j.next_tile, 0);
     lt_pool_run(pool, lut_task, &j);
 }
 
