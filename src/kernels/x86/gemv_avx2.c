@@ -2,17 +2,21 @@
  * activations. Results equal lt_gemv_ref bit for bit.
  *
  * Each int8 activation is split into nibbles, q = 16 qh + ql with ql = q & 15 in [0, 15] and
- * qh = q >> 4 in [-8, 7], so a slot's table entry T = L + 16 H with two small tables:
+ * qh = q >> 4 in [-8, 7], so a slot's table entry is T = L + 16 H with two small tables:
  *   ternary slot (2 weights): L = t0 ql0 + t1 ql1 in [-30, 30],  H = t0 qh0 + t1 qh1 in [-16, 16]
  *   bit-plane slot (4 weights): L = Σ_b bit_b ql_b in [0, 60],   H = Σ_b bit_b qh_b in [-32, 28]
- * stored biased (L + BL, H + BH, see below) as unsigned bytes. One vpshufb gives the final byte
- * of 32 rows (no low/high byte glue as with int16 entries): per slot pair and plane, four lookups
- * (L and H of the two slots) and byte adds. Two slot pairs sum to at most 4 * 60 = 240 < 256, so
- * bytes are added for two pairs, then widened to int16 with vpmaddubsw against (c, 0) and (0, c)
- * (even and odd rows, scaled by c = 2^plane, and 16 for the ternary H part; the multiplier ports,
- * not the shuffle ports). Every chunk of slots (int16 limit) and at every group end the int16
- * sums go to int32 in row order; the bias (slots * (BL + 16 BH) per plane) was subtracted up
- * front. Then the float steps of the reference. */
+ * stored biased (L + BL, H + BH: unsigned bytes <= 60) in a->gemv_tab (lt_gemv_tables_avx2; the
+ * portable int16 tables of act.c are NEON's). One vpshufb gives final bytes for 32 rows, no
+ * low/high byte glue as with int16 entries: per slot pair and plane four lookups (L and H of the
+ * two slots), summed in bytes over two slot pairs (at most 4 * 60 = 240), then widened to int16:
+ *   ternary: a word sum w += l + 16 h (even row + 256 * odd row, modulo 2^16) and the odd rows
+ *            o += l + 16 h (vpmaddubsw against (0, 1), (0, 16)); even rows = w - 256 o;
+ *   planes:  vpmaddubsw against (2^j, 0) and (0, 2^j), L and H apart.
+ * Every chunk of slot pairs (int16 limit) the sums go to int32 in row order; at a group end the
+ * float steps of the reference. The bias, slots * (BL + 16 BH) per plane, is subtracted up front.
+ * Measured (thread CPU time, weights in L3, 2560x6912): ternary 4.35 cycles per 32 index bytes
+ * (the int16-table kernel: 4.8), bit planes about the same as before (the lookups are no longer
+ * the limit: about 18 instructions per 32 bytes at ~4.3 per cycle are). */
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -57,85 +61,71 @@ static inline __attribute__((always_inline)) void load_tables(const uint8_t *t, 
     for (int i = 0; i < 4; i++) out[i] = _mm256_broadcastsi128_si256(_mm_load_si128((const __m128i *)(t + 16 * i)));
 }
 
-/* Bit-plane step: slot pairs p (and p + 1 if two) of planes j0 .. j0 + G - 1 (G <= 2) of one tile.
- * A pair's four tables are loaded once for the G planes; bytes are summed over the two pairs (at
- * most 4 * 60 = 240), then widened with vpmaddubsw against (2^j, 0) / (0, 2^j): e/o[0] the L
- * parts, e/o[1] the H parts of even / odd rows. Two planes at a time keep every value in the 16
- * registers (four planes at once spilled). */
-static inline __attribute__((always_inline)) void planes_step(const uint8_t *wp, const uint8_t *tp, const int P,
-                                                              const int j0, const int G, const bool two,
-                                                              __m256i e[2], __m256i o[2]) {
+/* Byte sums of the lookups of slot pairs p and (if two) p + 1 of one index stream (32 rows; the
+ * pair p + 1 is `stride` bytes after p): l = Σ L entries, h = Σ H entries, each <= 4 * 60 = 240.
+ * One running sum per part keeps every value in the 16 registers. */
+static inline __attribute__((always_inline)) void pair_bytes(const uint8_t *wp, int64_t stride, const uint8_t *tp,
+                                                             const bool two, __m256i *l, __m256i *h) {
     const __m256i nib = _mm256_set1_epi8(0x0F);
-    __m256i l[2], h[2];
     for (int q = 0; q < (two ? 2 : 1); q++) {
         __m256i t[4];
         load_tables(tp + 64 * q, t);
-        for (int g = 0; g < G; g++) {
-            __m256i v = _mm256_load_si256((const __m256i *)(wp + (q * P + j0 + g) * LT_TILE));
-            __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
-            l[g] = q ? _mm256_add_epi8(l[g], _mm256_shuffle_epi8(t[0], lo)) : _mm256_shuffle_epi8(t[0], lo);
-            h[g] = q ? _mm256_add_epi8(h[g], _mm256_shuffle_epi8(t[1], lo)) : _mm256_shuffle_epi8(t[1], lo);
-            l[g] = _mm256_add_epi8(l[g], _mm256_shuffle_epi8(t[2], hi));
-            h[g] = _mm256_add_epi8(h[g], _mm256_shuffle_epi8(t[3], hi));
-        }
-    }
-    for (int g = 0; g < G; g++) {
-        int c = 1 << (j0 + g);
-        e[0] = _mm256_add_epi16(e[0], _mm256_maddubs_epi16(l[g], even_coef(c)));
-        o[0] = _mm256_add_epi16(o[0], _mm256_maddubs_epi16(l[g], odd_coef(c)));
-        e[1] = _mm256_add_epi16(e[1], _mm256_maddubs_epi16(h[g], even_coef(c)));
-        o[1] = _mm256_add_epi16(o[1], _mm256_maddubs_epi16(h[g], odd_coef(c)));
+        __m256i v = _mm256_load_si256((const __m256i *)(wp + q * stride));
+        __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+        *l = q ? _mm256_add_epi8(*l, _mm256_shuffle_epi8(t[0], lo)) : _mm256_shuffle_epi8(t[0], lo);
+        *h = q ? _mm256_add_epi8(*h, _mm256_shuffle_epi8(t[1], lo)) : _mm256_shuffle_epi8(t[1], lo);
+        *l = _mm256_add_epi8(*l, _mm256_shuffle_epi8(t[2], hi));
+        *h = _mm256_add_epi8(*h, _mm256_shuffle_epi8(t[3], hi));
     }
 }
 
-/* Planes j0 .. j0 + G - 1 over slot pairs [c0, c1) of one tile (first group: prefetch). */
-static inline __attribute__((always_inline)) void planes_group(const uint8_t *wt, const uint8_t *tab, int64_t c0,
-                                                               int64_t c1, const int P, const int j0, const int G,
-                                                               __m256i e[2], __m256i o[2]) {
-    int64_t p = c0;
-    for (; p + 2 <= c1; p += 2) {
-        const uint8_t *wp = wt + p * P * LT_TILE;
-        if (j0 == 0)
-            for (int b = 0; b < 2 * P * LT_TILE; b += 64) _mm_prefetch((const char *)(wp + LT_PREFETCH + b), LT_PF_HINT);
-        planes_step(wp, tab + p * 64, P, j0, G, true, e, o);
-    }
-    if (p < c1) planes_step(wt + p * P * LT_TILE, tab + p * 64, P, j0, G, false, e, o);
+/* Bit planes: slot pairs p, p + 1 (if two) of plane j of one tile, widened with vpmaddubsw
+ * against (2^j, 0) / (0, 2^j): e/o[0] the L parts, e/o[1] the H parts of even / odd rows. */
+static inline __attribute__((always_inline)) void plane_step(const uint8_t *wp, const uint8_t *tp, const int P,
+                                                             const int j, const bool two, __m256i e[2], __m256i o[2]) {
+    __m256i l, h;
+    pair_bytes(wp, P * LT_TILE, tp, two, &l, &h);
+    e[0] = _mm256_add_epi16(e[0], _mm256_maddubs_epi16(l, even_coef(1 << j)));
+    o[0] = _mm256_add_epi16(o[0], _mm256_maddubs_epi16(l, odd_coef(1 << j)));
+    e[1] = _mm256_add_epi16(e[1], _mm256_maddubs_epi16(h, even_coef(1 << j)));
+    o[1] = _mm256_add_epi16(o[1], _mm256_maddubs_epi16(h, odd_coef(1 << j)));
 }
 
-/* Bit planes: integer dot of one tile over slot pairs [p0, p1), added to d[0..3]. */
-static inline __attribute__((always_inline)) void planes_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0,
-                                                             int64_t p1, const int P, __m256i d[4]) {
+/* Bit planes: integer dot of one tile over slot pairs [p0, p1), added to d[0..3]. One plane per
+ * pass over a chunk: the tables of a pair are loaded again for each plane, which measured as fast
+ * as sharing them between two planes (that needs more than the 16 registers). Not inlined, like
+ * tern_dot (GCC clones it per plane count). */
+static __attribute__((noinline)) void planes_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0, int64_t p1,
+                                                  const int P, __m256i d[4]) {
     for (int64_t c0 = p0; c0 < p1; c0 += PLANE_CHUNK_PAIRS) {
         int64_t c1 = LT_MIN(c0 + PLANE_CHUNK_PAIRS, p1);
         __m256i e[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
         __m256i o[2] = { _mm256_setzero_si256(), _mm256_setzero_si256() };
-        planes_group(wt, tab, c0, c1, P, 0, P >= 2 ? 2 : 1, e, o);
-        if (P >= 3) planes_group(wt, tab, c0, c1, P, 2, P - 2, e, o);
+        _Pragma("GCC unroll 4")
+        for (int j = 0; j < P; j++) {
+            int64_t p = c0;
+            for (; p + 2 <= c1; p += 2) {
+                const uint8_t *wp = wt + p * P * LT_TILE;
+                if (j == 0) /* the next two slot pairs of every plane */
+                    for (int b = 0; b < 2 * P * LT_TILE; b += 64) _mm_prefetch((const char *)(wp + LT_PREFETCH + b), LT_PF_HINT);
+                plane_step(wp + j * LT_TILE, tab + p * 64, P, j, true, e, o);
+            }
+            if (p < c1) plane_step(wt + (p * P + j) * LT_TILE, tab + p * 64, P, j, false, e, o);
+        }
         widen_add(d, e[0], o[0], 0);
         widen_add(d, e[1], o[1], 4);
     }
 }
 
-/* Ternary step: slot pairs p (and p + 1 if two) of one tile. Byte sums l (L parts) and h (H parts),
- * then into the int16 word sums: w += l + (h << 4) (even row + 256 * odd row, modulo 2^16) and
- * o += the odd rows' bytes of l + 16 h (vpmaddubsw against (0, 1) and (0, 16)); the even rows'
- * sums are w - (o << 8) (tern_flush). One running byte sum per part keeps every value in the 16
- * registers; 7 vector operations widen two slot pairs (vpmaddubsw for both rows: 8). */
+/* Ternary: slot pairs p, p + 1 (if two) of one tile into int16 word sums: w += l + (h << 4) (even
+ * row + 256 * odd row, modulo 2^16) and o += the odd rows' bytes of l + 16 h (vpmaddubsw against
+ * (0, 1) and (0, 16)); the even rows' sums are w - (o << 8) (tern_flush). 7 vector operations
+ * widen two slot pairs (vpmaddubsw for both rows: 8). */
 static inline __attribute__((always_inline)) void tern_step(const uint8_t *wp, const uint8_t *tp, const bool two,
                                                             __m256i *acc_w, __m256i *acc_o) {
-    const __m256i nib = _mm256_set1_epi8(0x0F);
-    __m256i l = _mm256_setzero_si256(), h = _mm256_setzero_si256();
+    __m256i l, h;
     _mm_prefetch((const char *)(wp + LT_PREFETCH), LT_PF_HINT);
-    for (int q = 0; q < (two ? 2 : 1); q++) {
-        __m256i t[4];
-        load_tables(tp + 64 * q, t);
-        __m256i v = _mm256_load_si256((const __m256i *)(wp + q * LT_TILE));
-        __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
-        l = q ? _mm256_add_epi8(l, _mm256_shuffle_epi8(t[0], lo)) : _mm256_shuffle_epi8(t[0], lo);
-        h = q ? _mm256_add_epi8(h, _mm256_shuffle_epi8(t[1], lo)) : _mm256_shuffle_epi8(t[1], lo);
-        l = _mm256_add_epi8(l, _mm256_shuffle_epi8(t[2], hi));
-        h = _mm256_add_epi8(h, _mm256_shuffle_epi8(t[3], hi));
-    }
+    pair_bytes(wp, LT_TILE, tp, two, &l, &h);
     *acc_w = _mm256_add_epi16(*acc_w, _mm256_add_epi16(l, _mm256_slli_epi16(h, 4)));
     *acc_o = _mm256_add_epi16(*acc_o, _mm256_add_epi16(_mm256_maddubs_epi16(l, odd_coef(1)),
                                                        _mm256_maddubs_epi16(h, odd_coef(16))));
@@ -152,8 +142,10 @@ static inline void tern_flush(__m256i d[4], __m256i w, __m256i o) {
     d[3] = _mm256_add_epi32(d[3], _mm256_cvtepu16_epi32(_mm256_extracti128_si256(b, 1)));
 }
 
-/* Ternary: integer dot of one tile over slot pairs [p0, p1), added to d[0..3]. */
-static inline void tern_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0, int64_t p1, __m256i d[4]) {
+/* Ternary: integer dot of one tile over slot pairs [p0, p1), added to d[0..3]. Not inlined: the
+ * caller's live values (d, scales) would take registers from the loop (measured: spills, 30%
+ * slower per row-scaled tile). */
+static __attribute__((noinline)) void tern_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0, int64_t p1, __m256i d[4]) {
     for (int64_t c0 = p0; c0 < p1; c0 += TERN_CHUNK_PAIRS) {
         int64_t c1 = LT_MIN(c0 + TERN_CHUNK_PAIRS, p1), p = c0;
         __m256i acc_w = _mm256_setzero_si256(), acc_o = _mm256_setzero_si256();
