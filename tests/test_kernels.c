@@ -222,6 +222,52 @@ static void test_activation_semantics(void) {
     free_tensor(&f);
 }
 
+/* The GEMV's limits: AVX2 splits q = 16 qh + ql and adds table bytes of two slot pairs (<= 240)
+ * before widening, then int16 sums over chunks of slots. Activations at the extremes of the
+ * split (q = -113: ql = 15, qh = -8; q = 127: ql = 15, qh = 7; -128 + 1 = -127: qh = -8) against
+ * rows of all +1 / all -1 / all-max codes reach those limits; every ISA must equal the reference. */
+static void check_extreme(const lt_format *fmt, int64_t k, int64_t m) {
+    float *w = malloc((size_t)(k * m) * sizeof(float));
+    for (int64_t r = 0; r < m; r++)
+        for (int64_t i = 0; i < k; i++) {
+            float v = r % 4 == 0 ? 1.0f : r % 4 == 1 ? -1.0f : r % 4 == 2 ? (i % 2 ? 1.0f : -1.0f) : (float)((int)(rnd() % 3) - 1);
+            /* INTn: codes all 2^n - 1 except the first of every 32 (group min) */
+            if (!fmt->ternary) v = r % 4 == 1 ? (i % 32 ? 0.0f : 1.0f) : (i % 32 ? 1.0f : -1.0f);
+            w[r * k + i] = v;
+        }
+    int64_t ne[2] = { k, m };
+    uint64_t bytes;
+    CHECK(lt_format_tensor_bytes(fmt, ne, 2, &bytes));
+    void *data = calloc(1, (size_t)bytes + 64);
+    CHECK(fmt->quantize(w, k, m, data));
+    lt_tensor t = { .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
+    lt_qweight *qw = lt_qweight_from_tensor(&t);
+    CHECKF(qw != NULL, "%s: %s", fmt->name, lt_error());
+    enum { N = 4 };
+    static const float fill[N] = { -113.0f, 127.0f, -127.0f, 112.0f };
+    float *x = malloc((size_t)(k * N) * sizeof(float));
+    for (int n = 0; n < N; n++)
+        for (int64_t i = 0; i < k; i++) x[n * k + i] = i == 0 ? 127.0f : fill[n]; /* a = 1: q = x exactly */
+    float *yref = malloc((size_t)(m * N) * sizeof(float)), *y = malloc((size_t)(m * N) * sizeof(float));
+    lt_act *act = lt_act_new();
+    CHECK(qw && lt_act_prepare(act, x, N, k));
+    for (int i = 0; qw && i < n_isas; i++) {
+        lt_isa_set(LT_ISA_SCALAR);
+        lt_qweight_matmul_path(qw, act, yref, NULL, LT_PATH_GEMV);
+        CHECK(lt_isa_set(isas[i]));
+        memset(y, 0xFF, (size_t)(m * N) * sizeof(float));
+        lt_qweight_matmul_path(qw, act, y, pool2, LT_PATH_GEMV);
+        int64_t first = 0;
+        int bad = bitwise_mismatches(yref, y, m * N, &first);
+        CHECKF(bad == 0, "%s K=%lld extreme activations isa=%s: %d mismatches, first at %lld: %g vs ref %g", fmt->name,
+               (long long)k, lt_isa_name(isas[i]), bad, (long long)first, bad ? y[first] : 0, bad ? yref[first] : 0);
+    }
+    lt_isa_set(lt_isa_detect());
+    lt_act_free(act);
+    lt_qweight_free(qw);
+    free(w); free(x); free(y); free(yref); free(data);
+}
+
 static void test_isa_api(void) {
     lt_isa det = lt_isa_detect();
     CHECK(lt_isa_available(LT_ISA_SCALAR));
@@ -285,6 +331,10 @@ int main(void) {
     for (int i = LT_ISA_AVX2; i <= LT_ISA_NEON_DOTPROD; i++)
         if (lt_isa_available((lt_isa)i)) isas[n_isas++] = (lt_isa)i;
     test_activation_semantics();
+    check_extreme(lt_format_by_type(LT_TYPE_TERN2), 6912, 64);
+    check_extreme(lt_format_by_type(LT_TYPE_TQ2_0), 2560, 32);
+    check_extreme(lt_format_by_type(lt_lut_int_type(4, 128)), 2560, 32);
+    check_extreme(lt_format_by_type(lt_lut_int_type(3, 32)), 512, 32);
     test_lut_formats();
 
     const uint32_t types[] = { LT_TYPE_TERN2, LT_TYPE_I2_S, LT_TYPE_TQ2_0, LT_TYPE_TQ1_0, LT_TYPE_LUT_T16,
