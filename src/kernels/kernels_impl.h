@@ -52,7 +52,9 @@ struct lt_act {
     int64_t n, k, kx;
     int8_t *xq;          /* [n][kx] */
     float *scale;        /* [n]: a = max|x| / 127, the value of one int8 step (0 if x is all zero) */
-    /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries */
+    /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries
+     * (portable/NEON), or 16 bytes L + BL then 16 bytes H + BH of nibble-split entries (AVX2,
+     * x86/gemv_avx2.c; see docs/kernels.md) */
     uint8_t *gemv_tab[2];
     int64_t gemv_slots[2];  /* slots built (0 = not built) */
     /* Vector-LUT tables, per kind: [nblocks][nslots][LT_VLUT_SLOT][LT_VLUT_NB] int16 (row 16 unused),
