@@ -12,6 +12,8 @@
 
 #include "common/util.h"
 #include "formats/formats.h"
+#include "formats/lut_formats.h"
+#include "formats/lut_int_quant.h"
 #include "gguf/gguf.h"
 #include "model/quantize_model.h"
 
@@ -64,8 +66,16 @@ static bool target_format(const char *name, const char *option, const lt_format 
 }
 
 /* Decode tensor `ti` to floats and encode it as `to`; *data and *nbytes receive the new bytes. */
-static bool reencode(const gguf_tensor_info *ti, const lt_format *from, const lt_format *to, void **data,
-                     uint64_t *nbytes) {
+/* to->quantize, or the fitted INTn quantizer unless RTN was asked for. */
+static bool encode(const lt_format *to, lt_quant_method method, const float *x, int64_t ne0, int64_t rows, void *dst) {
+    if (lt_is_lut_int(to->type_id) && method != LT_QUANT_RTN)
+        return lt_lut_int_quantize_fitted(lt_lut_int_bits(to->type_id), lt_lut_int_group(to->type_id), x, ne0, rows,
+                                          NULL, dst);
+    return to->quantize(x, ne0, rows, dst);
+}
+
+static bool reencode(const gguf_tensor_info *ti, const lt_format *from, const lt_format *to, lt_quant_method method,
+                     void **data, uint64_t *nbytes) {
     const char *name = ti->name.data;
     if (!from->dequantize_row) return lt_set_error("%s: lutlm cannot decode its type %s", name, from->name);
     if (!lt_format_tensor_bytes(to, ti->ne, (int)ti->n_dims, nbytes)) {
@@ -84,7 +94,7 @@ static bool reencode(const gguf_tensor_info *ti, const lt_format *from, const lt
         return false;
     }
     for (int64_t r = 0; r < rows; r++) lt_tensor_dequantize_row(&src, r, x + r * ne0);
-    bool ok = to->quantize(x, ne0, rows, *data);
+    bool ok = encode(to, method, x, ne0, rows, *data);
     free(x);
     if (!ok) {
         char why[512];
@@ -98,6 +108,7 @@ static bool reencode(const gguf_tensor_info *ti, const lt_format *from, const lt
 
 typedef struct {
     const lt_format *linear, *output, *embd;
+    lt_quant_method method;
 } targets;
 
 static const lt_format *target_of(const targets *t, tensor_role role) {
@@ -121,7 +132,7 @@ static bool add_tensors(gguf_writer *w, const gguf_file *f, const targets *t, vo
         if (to && to != from) {
             if (progress) fprintf(progress, "[%llu/%llu] %s %s -> %s\n", (unsigned long long)(i + 1),
                                   (unsigned long long)f->n_tensors, ti->name.data, from->name, to->name);
-            if (!reencode(ti, from, to, &owned[i], &nbytes)) return false;
+            if (!reencode(ti, from, to, t->method, &owned[i], &nbytes)) return false;
             data = owned[i];
         } else {
             to = from;
@@ -137,6 +148,8 @@ bool lt_quantize_model(const char *in, const char *out, const lt_quantize_params
     lt_clear_error();
     targets t;
     if (!p || !p->type) return lt_set_error("quantize: no target type given");
+    t.method = p->method;
+    if (t.method == LT_QUANT_GPTQ) return lt_set_error("quantize: --method gptq is not available yet");
     if (!target_format(p->type, "type", &t.linear) || !target_format(p->output_type, "output type", &t.output) ||
         !target_format(p->embd_type, "embedding type", &t.embd))
         return false;

@@ -5,11 +5,20 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* How lut_int<n>_g<G> weights are quantized (other formats have one quantizer each). */
+typedef enum lt_quant_method {
+    LT_QUANT_FIT = 0, /* per group, the (s, m) of least squared error (clipping search + refits); default */
+    LT_QUANT_RTN,     /* round to nearest on the min/max grid (the format's reference quantizer) */
+    LT_QUANT_GPTQ,    /* GPTQ with calibration activations of text the model samples itself */
+} lt_quant_method;
+
 typedef struct lt_quantize_params {
     const char *type;         /* format of every linear weight (attn_q/k/v/output, ffn_gate/up/down); required */
     const char *output_type;  /* output head (output.weight); NULL: keep. A tied model (no output.weight)
                                  applies it to token_embd unless embd_type is given, as llama.cpp does */
     const char *embd_type;    /* token embedding (token_embd.weight); NULL: keep */
+    lt_quant_method method;   /* lut_int targets only (see above) */
+    int calib_seqs;           /* GPTQ: sequences of calibration text sampled from IN (0: default 32) */
     FILE *progress;           /* one line per tensor ("[12/58] blk.3.ffn_up.weight q8_0 -> tern2"); NULL: quiet */
 } lt_quantize_params;
 
