@@ -15,6 +15,7 @@
 #include "formats/lut_formats.h"
 #include "formats/lut_int_quant.h"
 #include "gguf/gguf.h"
+#include "model/quantize_gptq.h"
 #include "model/quantize_model.h"
 
 typedef enum { ROLE_OTHER, ROLE_LINEAR, ROLE_OUTPUT, ROLE_EMBD } tensor_role;
@@ -121,7 +122,8 @@ static const lt_format *target_of(const targets *t, tensor_role role) {
 }
 
 /* Add every tensor of f to w, re-encoded where asked; the new buffers are recorded in owned[]. */
-static bool add_tensors(gguf_writer *w, const gguf_file *f, const targets *t, void **owned, FILE *progress) {
+static bool add_tensors(gguf_writer *w, const gguf_file *f, const targets *t, void **owned, const uint64_t *gptq_bytes,
+                        FILE *progress) {
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         const gguf_tensor_info *ti = &f->tensors[i];
         const lt_format *from = lt_format_by_type(ti->type);
@@ -129,7 +131,12 @@ static bool add_tensors(gguf_writer *w, const gguf_file *f, const targets *t, vo
         const lt_format *to = target_of(t, role_of(ti->name.data));
         const void *data = ti->data;
         uint64_t nbytes = ti->nbytes;
-        if (to && to != from) {
+        if (owned[i]) { /* already encoded (GPTQ) */
+            if (progress) fprintf(progress, "[%llu/%llu] %s %s -> %s (gptq)\n", (unsigned long long)(i + 1),
+                                  (unsigned long long)f->n_tensors, ti->name.data, from->name, to->name);
+            data = owned[i];
+            nbytes = gptq_bytes[i];
+        } else if (to && to != from) {
             if (progress) fprintf(progress, "[%llu/%llu] %s %s -> %s\n", (unsigned long long)(i + 1),
                                   (unsigned long long)f->n_tensors, ti->name.data, from->name, to->name);
             if (!reencode(ti, from, to, t->method, &owned[i], &nbytes)) return false;
@@ -149,7 +156,6 @@ bool lt_quantize_model(const char *in, const char *out, const lt_quantize_params
     targets t;
     if (!p || !p->type) return lt_set_error("quantize: no target type given");
     t.method = p->method;
-    if (t.method == LT_QUANT_GPTQ) return lt_set_error("quantize: --method gptq is not available yet");
     if (!target_format(p->type, "type", &t.linear) || !target_format(p->output_type, "output type", &t.output) ||
         !target_format(p->embd_type, "embedding type", &t.embd))
         return false;
@@ -160,17 +166,26 @@ bool lt_quantize_model(const char *in, const char *out, const lt_quantize_params
     if (!gguf_get_tensor(f, "output.weight") && !t.embd) t.embd = t.output;
     gguf_writer *w = gguf_writer_new();
     void **owned = lt_calloc(f->n_tensors ? (size_t)f->n_tensors : 1, sizeof(void *));
-    bool ok = w && owned;
+    uint64_t *gptq_bytes = lt_calloc(f->n_tensors ? (size_t)f->n_tensors : 1, sizeof(uint64_t));
+    bool ok = w && owned && gptq_bytes;
+    if (ok && t.method == LT_QUANT_GPTQ) {
+        if (!lt_is_lut_int(t.linear->type_id))
+            ok = lt_set_error("--method gptq is for the lut_int* types, not %s", t.linear->name);
+        else
+            ok = lt_gptq_quantize_model(in, f, lt_lut_int_bits(t.linear->type_id), lt_lut_int_group(t.linear->type_id),
+                                        p->calib_seqs > 0 ? p->calib_seqs : 32, owned, gptq_bytes, p->progress);
+    }
     if (ok) {
         gguf_writer_copy_kv(w, f);
         gguf_writer_set_u32(w, "general.file_type", lt_quantize_file_type(t.linear->name));
         if (t.linear->block_size > 1 || t.linear->ternary) gguf_writer_set_u32(w, "general.quantization_version", 2);
-        ok = add_tensors(w, f, &t, owned, p->progress) && gguf_writer_write(w, out);
+        ok = ok && add_tensors(w, f, &t, owned, gptq_bytes, p->progress) && gguf_writer_write(w, out);
     }
     char msg[1024];
     snprintf(msg, sizeof msg, "%s", lt_error());
     for (uint64_t i = 0; owned && i < f->n_tensors; i++) free(owned[i]);
     free(owned);
+    free(gptq_bytes);
     gguf_writer_free(w);
     gguf_close(f);
     if (!ok) lt_set_error("%s", msg);
