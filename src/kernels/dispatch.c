@@ -140,23 +140,30 @@ typedef struct {
     lt_lut_kernel lut;
     lt_row_kernel rows;
     lt_f32_kernel f32;
-    lt_fill_fn fill;      /* tables to fill first (this thread's share of the slots), or NULL */
-    atomic_int filled;    /* threads done with their share of the tables */
-    int64_t grain;        /* > 0: threads take tiles in grains of this many from next_tile (int8 GEMM) */
+    lt_fill_fn fill;      /* tables to fill first (FILL_SHARES shares of the slots), or NULL */
+    atomic_int next_fill; /* next share of the tables to fill */
+    atomic_int filled;    /* shares of the tables filled */
+    int64_t grain;        /* > 0: threads take tiles in grains of this many from next_tile (GEMM, GEMV) */
     atomic_llong next_tile;
 } job;
 
 /* One parallel region per matmul: each thread fills its share of the tables, waits until every
  * share is there (a spin: all threads are in this region), then runs its tiles. One region instead
  * of two halves the wake-ups, which dominate small matmuls on a busy machine. */
+enum { FILL_SHARES = 8 }; /* shares of the table slots (threads take them from a counter) */
+
 static void lut_task(void *ctx, int ith, int nth) {
     job *j = ctx;
     if (j->fill) {
-        j->fill(j->a, j->w->kind, j->w->nslots, ith, nth);
-        atomic_fetch_add_explicit(&j->filled, 1, memory_order_acq_rel);
+        /* Shares handed out from a counter: a thread the (shared) machine has not scheduled yet
+         * leaves its share to the others instead of holding them at the spin below. */
+        for (int c; (c = atomic_fetch_add_explicit(&j->next_fill, 1, memory_order_relaxed)) < FILL_SHARES;) {
+            j->fill(j->a, j->w->kind, j->w->nslots, c, FILL_SHARES);
+            atomic_fetch_add_explicit(&j->filled, 1, memory_order_acq_rel);
+        }
         /* Spin briefly, then yield: on an oversubscribed machine the thread we wait for may need
          * this very core. */
-        for (int spins = 0; atomic_load_explicit(&j->filled, memory_order_acquire) < nth; spins++) {
+        for (int spins = 0; atomic_load_explicit(&j->filled, memory_order_acquire) < FILL_SHARES; spins++) {
             if (spins < 2000) lt_cpu_relax();
             else sched_yield();
         }
@@ -213,6 +220,7 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
         reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
         j.lut = gemv;
         j.fill = reserve > 0 ? gemv_fill : NULL;
+        j.grain = LT_MAX(1, w->ntiles / 32); /* GEMV: tiles from the counter too (same reason) */
     }
     bool ok = reserve >= 0;
     if (ok && (w->offset || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
@@ -223,6 +231,7 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     /* The kernels read the table stride from these; the region fills the tables before any use. */
     if (j.fill && path == LT_PATH_VLUT) a->vlut_slots[w->kind] = w->nslots;
     else if (j.fill) a->gemv_slots[w->kind] = w->nslots;
+    atomic_init(&j.next_fill, 0);
     atomic_init(&j.filled, 0);
     atomic_init(&j.next_tile, 0);
     lt_pool_run(pool, lut_task, &j);
