@@ -12,7 +12,8 @@
 #define LT_VLUT_SLOT 17     /* table rows per slot: 16 indices + 1 unused, so that the slots of a
                              * K-block spread over all L1 sets instead of 16 of every 64 */
 #define LT_VLUT_ROWS 256    /* rows per pass of the vector-LUT GEMM (partial sums on the stack) */
-#define LT_VLUT_MIN_N 32    /* AUTO picks the vector-LUT GEMM from this many tokens (measured break-even) */
+#define LT_VLUT_MIN_N 32    /* AUTO picks the vector-LUT GEMM from this many tokens where there is no int8 GEMM
+                             * (every SIMD level has one now: gemm.h, LT_GEMM_MIN_N) */
 
 /* How a weight's codes become table indices.
  *  TERNARY: one slot = 2 weights, index = (t0 + 1) | (t1 + 1) << 2, one index plane;
