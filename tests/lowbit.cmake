@@ -21,20 +21,27 @@ set(LOWBIT_NOT_MET)
 
 # Perplexity (-c 128 -b 128) of quantized models: the 3M model's ternary formats within +0.01 of
 # F32's 3.4168; stories260K INT4 / INT8-equivalent within 2% of F32's 3.7191; INT2 reported.
+# Arguments after the limit go to `lutlm quantize`. lutlm quantize keeps the output head and
+# token_embd as they are (F32 here): only the seven linear weights per block are INT-n.
 set(LOWBIT_PPL ${CMAKE_CURRENT_SOURCE_DIR}/lowbit_ppl.sh)
 set(BITLLAMA_F32 ${LUTLM_SHARED_DIR}/models/bitllama2c-ternary/bitllama2c-3M-f32.gguf)
 set(STORIES_F32 ${LUTLM_SHARED_DIR}/models/stories260K/stories260K-f32.gguf)
 function(lowbit_ppl_test name src type max)
-  add_test(NAME lowbit_ppl_${name} COMMAND bash ${LOWBIT_PPL} ${src} ${type} ${max})
+  add_test(NAME lowbit_ppl_${name} COMMAND bash ${LOWBIT_PPL} ${src} ${type} ${max} ${ARGN})
   set_tests_properties(lowbit_ppl_${name} PROPERTIES LABELS e2e ENVIRONMENT
       "LUTLM_SHARED=${LUTLM_SHARED_DIR};LUTLM_BIN=$<TARGET_FILE:lutlm>;LOWBIT_HELPER=$<TARGET_FILE:test_lowbit>")
 endfunction()
 lowbit_ppl_test(3m_tern2 ${BITLLAMA_F32} tern2 3.4268)
 lowbit_ppl_test(3m_lut_t16 ${BITLLAMA_F32} lut_t16 3.4268)
 lowbit_ppl_test(stories260k_int8 ${STORIES_F32} q8_0+f16 3.7935)
-lowbit_ppl_test(stories260k_int4 ${STORIES_F32} lut_int4_g32 3.7935)
-lowbit_ppl_test(stories260k_int2 ${STORIES_F32} lut_int2_g32 -)
-#  - stories260K INT4 (lut_int4_g32, round to nearest): 4.03 (needs <= 3.7935, F32 + 2%)
+lowbit_ppl_test(stories260k_int4 ${STORIES_F32} lut_int4_g32 3.7935 --method gptq)
+lowbit_ppl_test(stories260k_int2 ${STORIES_F32} lut_int2_g32 - --method gptq)
+# Regression guards of the quantizers at today's values + ~1.5% (not the issue's criterion): GPTQ
+# 3.8475, the default least-squares fit 3.9204 (round to nearest was 4.0246).
+lowbit_ppl_test(stories260k_int4_gptq_guard ${STORIES_F32} lut_int4_g32 3.9000 --method gptq)
+lowbit_ppl_test(stories260k_int4_fit_guard ${STORIES_F32} lut_int4_g32 3.9800)
+#  - stories260K INT4 (lut_int4_g32): GPTQ 3.8475, least-squares fit 3.9204, round to nearest
+#    4.0246 (needs <= 3.7935, F32 + 2%; README.md, "Low-bit models: accuracy")
 list(APPEND LOWBIT_NOT_MET lowbit_ppl_stories260k_int4)
 if(LOWBIT_NOT_MET)
   set_tests_properties(${LOWBIT_NOT_MET} PROPERTIES DISABLED TRUE)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Quantize a model and check its perplexity (llama-perplexity's method: -c 128 -b 128, 2 threads)
 # on the shared TinyStories excerpt.
-#   lowbit_ppl.sh SOURCE.gguf TYPE MAX_PPL
+#   lowbit_ppl.sh SOURCE.gguf TYPE MAX_PPL [QUANTIZE_OPTION...]
 # TYPE: a `lutlm quantize` type, or "q8_0+f16" (q8_0 where rows are whole blocks, else F16, written
 # by $LOWBIT_HELPER write_q8_0_fallback). MAX_PPL "-" only prints the value (no threshold).
+# QUANTIZE_OPTIONs go to `lutlm quantize` (e.g. --method gptq).
 set -u
 src=$1 type=$2 max=$3
+shift 3
 bin=${LUTLM_BIN:?LUTLM_BIN not set}
 text=${LUTLM_SHARED:?LUTLM_SHARED not set}/models/eval-text/tinystories-valid-excerpt.clean.txt
 out=lowbit-ppl-$$-$(basename "$src" .gguf)-$type.gguf
@@ -13,7 +15,7 @@ trap 'rm -f "$out"' EXIT
 if [ "$type" == "q8_0+f16" ]; then
   "${LOWBIT_HELPER:?LOWBIT_HELPER not set}" write_q8_0_fallback "$src" "$out" || { echo "FAIL: cannot write $out"; exit 1; }
 else
-  "$bin" quantize -q "$src" "$out" "$type" || { echo "FAIL: lutlm quantize $type"; exit 1; }
+  "$bin" quantize -q "$src" "$out" "$type" "$@" || { echo "FAIL: lutlm quantize $type"; exit 1; }
 fi
 # lutlm's low-bit formats must run through the LUT kernels (repacked at load) unless LUTLM_KERNELS=0
 if [ "$type" != "q8_0+f16" ] && [ "${LUTLM_KERNELS:-1}" != 0 ] && ! "$bin" info "$out" | grep -q "^  $type .*repacked for the LUT kernels"; then
