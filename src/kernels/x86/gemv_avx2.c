@@ -14,9 +14,12 @@
  *   planes:  vpmaddubsw against (2^j, 0) and (0, 2^j), L and H apart.
  * Every chunk of slot pairs (int16 limit) the sums go to int32 in row order; at a group end the
  * float steps of the reference. The bias, slots * (BL + 16 BH) per plane, is subtracted up front.
- * Measured (thread CPU time, weights in L3, 2560x6912): ternary 4.35 cycles per 32 index bytes
- * (the int16-table kernel: 4.8), bit planes about the same as before (the lookups are no longer
- * the limit: about 18 instructions per 32 bytes at ~4.3 per cycle are). */
+ * Measured (thread CPU time, weights in L3, 2560x6912, ~2.8 GHz): ternary 4.35 cycles per 32 index
+ * bytes (the int16-table kernel: 4.8), bit planes about as before from cache (but with every line
+ * prefetched, 1.2-1.6x from DRAM). The lookup core alone (load, 3 nibble ops, 4 vpshufb, byte
+ * adds) takes 3.75 cycles: vpshufb and the shifts share two of the four vector pipes, so the
+ * core, not the widening (tried: three pairs per widening, two tiles per table load: <= 3%), is
+ * the limit; ~20 GB/s of ternary indices per core at this clock. */
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -34,8 +37,9 @@
  * slots stay below 65536 (unsigned words). Planes (L and H apart): <= 60 * 15 = 900 per slot, 32 slots. */
 #define TERN_CHUNK_PAIRS 56
 #define PLANE_CHUNK_PAIRS 16
-/* Software prefetch of the weight stream into L2, this many bytes ahead (see lut_avx2.c's history:
- * without it a cold GEMV ran at half the speed of the same GEMV from L3). */
+/* Software prefetch of the weight stream into L2, this many bytes ahead (without it a cold GEMV ran
+ * at half the speed of the same GEMV from L3; T0 or 1-2 KB was worse, 4-8 KB about equal on the
+ * busy machine). Overridable with -D for tuning. */
 #ifndef LT_PREFETCH
 #define LT_PREFETCH 4096
 #endif
@@ -107,7 +111,8 @@ static __attribute__((noinline)) void planes_dot(const uint8_t *wt, const uint8_
             for (; p + 2 <= c1; p += 2) {
                 const uint8_t *wp = wt + p * P * LT_TILE;
                 if (j == 0) /* the next two slot pairs of every plane */
-                    for (int b = 0; b < 2 * P * LT_TILE; b += 64) _mm_prefetch((const char *)(wp + LT_PREFETCH + b), LT_PF_HINT);
+                    for (int b = 0; b < 2 * P * LT_TILE; b += 64)
+                        _mm_prefetch((const char *)(wp + LT_PREFETCH + b), LT_PF_HINT);
                 plane_step(wp + j * LT_TILE, tab + p * 64, P, j, true, e, o);
             }
             if (p < c1) plane_step(wt + (p * P + j) * LT_TILE, tab + p * 64, P, j, false, e, o);
@@ -145,7 +150,8 @@ static inline void tern_flush(__m256i d[4], __m256i w, __m256i o) {
 /* Ternary: integer dot of one tile over slot pairs [p0, p1), added to d[0..3]. Not inlined: the
  * caller's live values (d, scales) would take registers from the loop (measured: spills, 30%
  * slower per row-scaled tile). */
-static __attribute__((noinline)) void tern_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0, int64_t p1, __m256i d[4]) {
+static __attribute__((noinline)) void tern_dot(const uint8_t *wt, const uint8_t *tab, int64_t p0, int64_t p1,
+                                                __m256i d[4]) {
     for (int64_t c0 = p0; c0 < p1; c0 += TERN_CHUNK_PAIRS) {
         int64_t c1 = LT_MIN(c0 + TERN_CHUNK_PAIRS, p1), p = c0;
         __m256i acc_w = _mm256_setzero_si256(), acc_o = _mm256_setzero_si256();
@@ -199,10 +205,12 @@ static inline __attribute__((always_inline)) void tile_token(const lt_qweight *w
             if (tern) tern_dot(wt, tab, g * gpairs, (g + 1) * gpairs, d);
             else planes_dot(wt, tab, g * gpairs, (g + 1) * gpairs, P, d);
             const float *sg = sc + g * LT_TILE;
-            for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(sg + 8 * i), _mm256_cvtepi32_ps(d[i]), f[i]);
+            for (int i = 0; i < 4; i++)
+                f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(sg + 8 * i), _mm256_cvtepi32_ps(d[i]), f[i]);
             if (of) {
                 __m256 sum = _mm256_set1_ps((float)a->gsum[n * a->gsum_ngroups + g]);
-                for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(of + g * LT_TILE + 8 * i), sum, f[i]);
+                for (int i = 0; i < 4; i++)
+                    f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(of + g * LT_TILE + 8 * i), sum, f[i]);
             }
         }
         for (int i = 0; i < 4; i++) out[i] = _mm256_mul_ps(f[i], act);
