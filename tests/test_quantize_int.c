@@ -46,7 +46,8 @@ static void test_fit(void) {
             for (int i = 1; i < count; i++) lo = fminf(lo, w[i]), hi = fmaxf(hi, w[i]);
             float s0 = lt_fp16_to_fp32(lt_fp32_to_fp16((hi - lo) / (float)((1 << bits) - 1)));
             float m0 = lt_fp16_to_fp32(lt_fp32_to_fp16(lo));
-            CHECKF(group_error(w, count, s, m, bits) <= group_error(w, count, s0, m0, bits), "bits %d count %d", bits, count);
+            CHECKF(group_error(w, count, s, m, bits) <= group_error(w, count, s0, m0, bits), "bits %d count %d", bits,
+                   count);
         }
     /* degenerate groups: constant, single weight, all zero */
     float c[32];
@@ -84,7 +85,10 @@ static void test_fitted_tensor(void) {
                     lt_lut_int_fit(w + r * K + k0, NULL, count, bits, &s, &m);
                     fitted += group_error(w + r * K + k0, count, s, m, bits);
                 }
-                for (int i = 0; i < K; i++) decoded += ((double)row[i] - w[r * K + i]) * ((double)row[i] - w[r * K + i]);
+                for (int i = 0; i < K; i++) {
+                    double d = (double)row[i] - w[r * K + i];
+                    decoded += d * d;
+                }
             }
             CHECKF(fabs(decoded - fitted) <= 1e-9 + 1e-6 * fitted, "%s: %g vs %g", fmt->name, decoded, fitted);
             free(data);

@@ -3,18 +3,19 @@
  * i at byte i/8, bit i%8. value = s * q + m. Rows are padded with q = 0 to whole blocks.
  *
  * Two quantizers:
- *  - the registry's (lt_format.quantize): round to nearest on the min/max grid, s = (max - min) / (2^n - 1),
- *    m = min, both rounded to f16, q = clamp(round((w - m) / s)); every weight within s/2 of its value;
+ *  - the registry's (lt_format.quantize): round to nearest on the min/max grid,
+ *    s = (max - min) / (2^n - 1), m = min, both rounded to f16, q = clamp(round((w - m) / s));
+ *    every weight is within s/2 of its value;
  *  - lt_lut_int_quantize_fitted (`lutlm quantize`'s default): per group, the (s, m) of least
- *    (optionally importance-weighted) squared error among
- *  - clipped ranges: lo = min + a (max - min), hi = max - b (max - min), a, b in {0, 0.05, ..., 0.3},
- *    s = (hi - lo) / (2^n - 1), m = lo (a = b = 0 is the plain min/max grid);
- *  - each followed by least-squares refits: with the codes q fixed, (s, m) = argmin sum (s q + m - w)^2,
- *    then q re-rounded (the alternation of llama.cpp's make_qkx2_quants);
- * every candidate judged with s, m rounded to f16 as stored, q = clamp(round((w - m) / s)).
- * Min/max round-to-nearest alone is 4.03 perplexity on stories260K INT4 g32 (F32: 3.72); the search
- * 3.92 (README.md, "Low-bit models: accuracy"). Calibrated GPTQ (src/model/quantize_gptq.c) reuses
- * lt_lut_int_fit with activation-energy weights. */
+ *    (optionally importance-weighted) squared error among the clipped ranges
+ *      lo = min + a (max - min), hi = max - b (max - min), a, b in {0, 0.05, ..., 0.3},
+ *      s = (hi - lo) / (2^n - 1), m = lo   (a = b = 0: the min/max grid),
+ *    each followed by least-squares refits: with the codes q fixed, (s, m) = argmin sum (s q + m - w)^2,
+ *    then q re-rounded (the alternation of llama.cpp's make_qkx2_quants). Every candidate is judged
+ *    with s, m rounded to f16 as stored.
+ * Min/max round to nearest gives perplexity 4.02 on stories260K INT4 g32 (F32: 3.72), the fit 3.92
+ * (README.md, "Low-bit models: accuracy"). GPTQ (src/model/gptq.c) calls lt_lut_int_fit with the
+ * inputs' mean squares as weights. */
 #include <math.h>
 #include <string.h>
 

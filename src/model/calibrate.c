@@ -192,14 +192,16 @@ static double *gram(const float *x, int64_t n, int64_t k) {
 
 /* Quantize blk.<layer>.<what>.weight (rows x k) by GPTQ for inputs with Gram matrix h (copied: several
  * matrices share one). Returns the decoded weights (malloc'ed) for the rest of the forward pass. */
-static float *quantize_linear(const job *jb, int64_t layer, const char *what, int64_t k, int64_t rows, const double *h) {
+static float *quantize_linear(const job *jb, int64_t layer, const char *what, int64_t k, int64_t rows,
+                              const double *h) {
     char name[96];
     snprintf(name, sizeof name, "blk.%lld.%s.weight", (long long)layer, what);
     int64_t index = gguf_find_tensor(jb->f, name);
     float *w = index >= 0 ? load_floats(jb->f, name, k, rows) : NULL;
     if (index < 0) lt_set_error("--method gptq: tensor %s is missing", name);
     if (!w) return NULL;
-    uint64_t bytes = (uint64_t)rows * (uint64_t)((k + jb->group - 1) / jb->group) * lt_lut_int_block_bytes(jb->bits, jb->group);
+    uint64_t blocks = (uint64_t)rows * (uint64_t)((k + jb->group - 1) / jb->group);
+    uint64_t bytes = blocks * lt_lut_int_block_bytes(jb->bits, jb->group);
     double *hc = lt_malloc((size_t)(k * k) * sizeof(double));
     uint8_t *data = lt_malloc((size_t)bytes);
     bool ok = hc && data;
@@ -246,7 +248,8 @@ static void add_into(float *x, const float *y, int64_t n) {
  * and advance the residual stream x (n_tok x dim) through the quantized block. */
 static bool quantize_layer(const job *jb, const calibration *c, int64_t l, float *x) {
     const hparams *hp = jb->hp;
-    int64_t n = c->n_tok, dim = hp->dim, ff = hp->ff, qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
+    int64_t n = c->n_tok, dim = hp->dim, ff = hp->ff;
+    int64_t qd = hp->n_head * hp->head_dim, kvd = hp->n_head_kv * hp->head_dim;
     buffers b = { .n = 0, .ok = true };
     char name[96];
     float *xn = floats(&b, n * dim), *q = floats(&b, n * qd), *k = floats(&b, n * kvd), *v = floats(&b, n * kvd);
@@ -318,8 +321,8 @@ bool lt_gptq_quantize_model(const char *path, const gguf_file *f, int bits, int 
         memcpy(x + t * hp.dim, embd + (int64_t)c.tokens[t] * hp.dim, (size_t)hp.dim * sizeof(float));
     }
     if (ok && progress)
-        fprintf(progress, "[gptq] calibration: %lld tokens in %d sequences sampled from the model\n", (long long)c.n_tok,
-                c.n_seqs);
+        fprintf(progress, "[gptq] calibration: %lld tokens in %d sequences sampled from the model\n",
+                (long long)c.n_tok, c.n_seqs);
     job jb = { .f = f, .hp = &hp, .bits = bits, .group = group, .out = out, .nbytes = nbytes, .progress = progress };
     for (int64_t l = 0; ok && l < hp.n_layer; l++) ok = quantize_layer(&jb, &c, l, x);
     free(x);

@@ -90,7 +90,8 @@ static void gptq_row(float *w, double *work, int64_t k, const double *u, const f
         double decoded = (double)s * code + m, e = (work[j] - decoded) / u[j * k + j];
         w[j] = (float)decoded;
         for (int64_t c = j + 1; c < k; c++) work[c] -= e * u[j * k + c];
-        if (j - g0 == count - 1) lt_lut_int_pack_block(q, count, bits, group, s, m, out + (g0 / group) * lt_lut_int_block_bytes(bits, group));
+        if (j - g0 == count - 1)
+            lt_lut_int_pack_block(q, count, bits, group, s, m, out + (g0 / group) * lt_lut_int_block_bytes(bits, group));
     }
 }
 
@@ -113,7 +114,8 @@ bool lt_gptq_matrix(float *w, int64_t rows, int64_t k, double *h, int bits, int 
     }
     ok = ok && inverse_cholesky_upper(h, k);
     size_t row_bytes = (size_t)((k + group - 1) / group) * lt_lut_int_block_bytes(bits, group);
-    for (int64_t r = 0; ok && r < rows; r++) gptq_row(w + r * k, work, k, h, importance, bits, group, out + r * row_bytes);
+    for (int64_t r = 0; ok && r < rows; r++)
+        gptq_row(w + r * k, work, k, h, importance, bits, group, out + r * row_bytes);
     free(importance);
     free(work);
     return ok;
