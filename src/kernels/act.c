@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/act_quant.h"
 #include "kernels/kernels_impl.h"
 
 /* Grow *buf to at least `bytes` (contents not kept). */
@@ -20,17 +21,6 @@ static bool grow(void **buf, size_t *cap, size_t bytes) {
     *buf = lt_aligned_alloc(64, bytes);
     *cap = *buf ? bytes : 0;
     return *buf != NULL;
-}
-
-/* roundf (half away from zero) for |v| <= 2^22 without the libm call: round to nearest even by
- * pushing the fraction bits out with 1.5 * 2^23, then move exact halves away from zero.
- * |x / a| <= 127 here; NaN stays NaN. */
-static inline float round_half_away(float v) {
-    const float magic = 12582912.0f;
-    if (!(fabsf(v) < 4194304.0f)) return v;
-    float r = (v + magic) - magic;
-    if (fabsf(v - r) == 0.5f) r = v + (v > 0.0f ? 0.5f : -0.5f); /* exact: v is k + 1/2 */
-    return r;
 }
 
 lt_act *lt_act_new(void) { return lt_calloc(1, sizeof(lt_act)); }
@@ -49,17 +39,14 @@ void lt_act_free(lt_act *a) {
 
 bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) { return lt_act_prepare_rule(a, x, n, k, LT_ACT_RUNBIT); }
 
-/* bitnet.cpp's rounding of one token (see kernels.h); returns the step a = 1 / s. */
-static float quantize_ggml(const float *xr, int8_t *q, int64_t k) {
-    double max = 0.00001;
-    for (int64_t i = 0; i < k; i++) max = fabs((double)xr[i]) > max ? fabs((double)xr[i]) : max;
-    float s = (float)(127.0 / max);
-    for (int64_t i = 0; i < k; i++) {
-        float v = xr[i] * s;
-        if (fabsf(v) < 4194304.0f) v = (v + 12582912.0f) - 12582912.0f; /* half to even (ggml's nearest_int) */
-        q[i] = (int8_t)(v > 127.0f ? 127 : v < -128.0f ? -128 : v);
-    }
-    return (float)(1.0 / (double)s);
+/* One token's int8 values and step a (ggml rule: a = 1 / s); the AVX2 build of the same code where
+ * it runs. */
+static float quantize_row(const float *x, int8_t *q, int64_t k, lt_act_rule rule) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    lt_isa isa = lt_isa_active();
+    if (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512) return lt_quant_row_avx2(x, q, k, rule);
+#endif
+    return rule == LT_ACT_GGML ? (float)(1.0 / (double)lt_quant_row_ggml(x, q, k)) : lt_quant_row_runbit(x, q, k);
 }
 
 bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule) {
@@ -77,25 +64,9 @@ bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act
     a->gsum_group = 0;
     float *scales = (float *)(((uintptr_t)(a->xq + (size_t)n * (size_t)kx) + 63) & ~(uintptr_t)63);
     for (int64_t t = 0; t < n; t++) {
-        const float *xr = x + t * k;
         int8_t *q = a->xq + t * kx;
-        if (rule == LT_ACT_GGML) {
-            scales[t] = quantize_ggml(xr, q, k);
-            memset(q + k, 0, (size_t)(kx - k));
-            continue;
-        }
-        float amax = 0.0f;
-        for (int64_t i = 0; i < k; i++) {
-            float v = fabsf(xr[i]);
-            amax = v > amax ? v : amax; /* not fmaxf: a libm call on plain x86-64 */
-        }
-        float step = (float)(amax / 127.0), inv = amax > 0.0f ? (float)(1.0 / step) : 0.0f;
-        for (int64_t i = 0; i < k; i++) {
-            float v = round_half_away(xr[i] * inv);
-            q[i] = (int8_t)(v > 127.0f ? 127 : v < -127.0f ? -127 : v);
-        }
+        scales[t] = quantize_row(x + t * k, q, k, rule);
         memset(q + k, 0, (size_t)(kx - k));
-        scales[t] = step;
     }
     a->scale = scales;
     return true;

@@ -1,5 +1,7 @@
 #include "model/ops.h"
 
+#include "kernels/act_quant.h"
+
 #include <math.h>
 
 /* The arithmetic below follows llama2.c's run.c (and bitllama2.c's runbit.c) operation by operation,
@@ -81,18 +83,4 @@ void lt_relu2_glu(float *g, const float *u, int64_t n) {
     }
 }
 
-float lt_quantize_act_i8(const float *x, int8_t *q, int64_t n) {
-    float max = 0.0f;
-    for (int64_t i = 0; i < n; i++) max = fabsf(x[i]) > max ? fabsf(x[i]) : max;
-    if (max == 0.0f) {
-        for (int64_t i = 0; i < n; i++) q[i] = 0;
-        return 0.0f;
-    }
-    float a = (float)(max / 127.0);           /* the step of one int8 unit */
-    float inv = (float)(1.0 / a);
-    for (int64_t i = 0; i < n; i++) {
-        float r = roundf(x[i] * inv);          /* half away from zero */
-        q[i] = (int8_t)(r > 127.0f ? 127.0f : r < -127.0f ? -127.0f : r);
-    }
-    return a;
-}
+float lt_quantize_act_i8(const float *x, int8_t *q, int64_t n) { return lt_quant_row_runbit(x, q, n); }

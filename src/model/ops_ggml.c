@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/act_quant.h"
 #include "model/ops.h"
 
 static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -148,17 +149,6 @@ void lt_attention_values_ggml(float *out, float *p, const float *v, int64_t v_st
     }
 }
 
-/* quantize_row_i8_s (bitnet.cpp): s = 127 / max(|x|, 1e-5) (double division rounded to float),
- * q = round half to even of the float product x * s, clamped to [-128, 127]. Returns s; the
- * matmul output is ((float)Σ t q) / s * weight_scale. */
-float lt_quantize_act_i8_ggml(const float *x, int8_t *q, int64_t n) {
-    double max = 0.00001;
-    for (int64_t i = 0; i < n; i++) max = fabs((double)x[i]) > max ? fabs((double)x[i]) : max;
-    float s = (float)(127.0 / max);
-    for (int64_t i = 0; i < n; i++) {
-        float v = x[i] * s;
-        float r = (v + 12582912.0f) - 12582912.0f; /* half to even for |v| < 2^22 (ggml's nearest_int) */
-        q[i] = (int8_t)(r > 127.0f ? 127 : r < -128.0f ? -128 : (int)r);
-    }
-    return s;
-}
+/* quantize_row_i8_s (bitnet.cpp): see kernels/act_quant.h. Returns s = 127 / max|x|; the matmul
+ * output is ((float)Σ t q) / s * weight_scale. */
+float lt_quantize_act_i8_ggml(const float *x, int8_t *q, int64_t n) { return lt_quant_row_ggml(x, q, n); }

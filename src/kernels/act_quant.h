@@ -1,0 +1,68 @@
+/* Per-token int8 quantization of activations, the two rules of kernels.h (lt_act_rule), written so
+ * that a compiler vectorizes them: the same source is compiled for the portable build (act.c) and
+ * with -mavx2 (x86/act_avx2.c). Every operation is element-wise IEEE float (ISO C: no FMA
+ * contraction) and max is order-independent, so both builds give identical bits. */
+#ifndef LUTLM_KERNELS_ACT_QUANT_H
+#define LUTLM_KERNELS_ACT_QUANT_H
+
+#include <math.h>
+#include <stdint.h>
+
+/* max |x_i| (0 for k = 0); 8 independent maxima so that the loop vectorizes. NaN is ignored. */
+static inline float lt_row_absmax(const float *x, int64_t k) {
+    float m[8] = { 0 };
+    int64_t i = 0;
+    for (; i + 8 <= k; i += 8)
+        for (int l = 0; l < 8; l++) {
+            float v = fabsf(x[i + l]);
+            m[l] = v > m[l] ? v : m[l];
+        }
+    for (; i < k; i++) {
+        float v = fabsf(x[i]);
+        m[0] = v > m[0] ? v : m[0];
+    }
+    float amax = 0.0f;
+    for (int l = 0; l < 8; l++) amax = m[l] > amax ? m[l] : amax;
+    return amax;
+}
+
+/* Round half to even for |v| < 2^22: push the fraction bits out with 1.5 * 2^23. */
+static inline float lt_round_even(float v) {
+    const float magic = 12582912.0f;
+    return (v + magic) - magic;
+}
+
+/* Clamp to [lo, 127] as an int8; NaN becomes 0. */
+static inline int8_t lt_to_int8(float r, float lo) {
+    float c = r > 127.0f ? 127.0f : r < lo ? lo : r == r ? r : 0.0f;
+    return (int8_t)(int)c;
+}
+
+/* runbit.c's rule: a = max|x| / 127 (double, rounded to float), q = round half away from zero of
+ * x * (1/a), |q| <= 127. Returns a (0 for an all-zero row, whose q are 0). */
+static inline float lt_quant_row_runbit(const float *x, int8_t *q, int64_t k) {
+    float amax = lt_row_absmax(x, k);
+    float step = (float)(amax / 127.0), inv = amax > 0.0f ? (float)(1.0 / step) : 0.0f;
+    for (int64_t i = 0; i < k; i++) {
+        float v = x[i] * inv; /* |v| <= 127 (plus rounding), or NaN */
+        float r = lt_round_even(v);
+        float d = v - r;      /* exact (Sterbenz); +-0.5 only on exact halves */
+        float away = v > 0.0f ? v + 0.5f : v - 0.5f;
+        r = (d == 0.5f || d == -0.5f) ? away : r;
+        q[i] = lt_to_int8(r, -127.0f);
+    }
+    return step;
+}
+
+/* bitnet.cpp's quantize_row_i8_s: s = 127 / max(max|x|, 1e-5) (double, rounded to float),
+ * q = round half to even of the float x * s, in [-128, 127]. Returns s (bitnet.cpp's act_scale;
+ * the step is 1 / s). */
+static inline float lt_quant_row_ggml(const float *x, int8_t *q, int64_t k) {
+    double max = (double)lt_row_absmax(x, k);
+    if (!(max > 0.00001)) max = 0.00001;
+    float s = (float)(127.0 / max);
+    for (int64_t i = 0; i < k; i++) q[i] = lt_to_int8(lt_round_even(x[i] * s), -128.0f);
+    return s;
+}
+
+#endif
