@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/kernels.h"
 #include "model/context.h"
 #include "model/ops.h"
 
@@ -47,6 +48,44 @@ static void ggml_attention(const lutlm_context *c, const float *q, const float *
     lt_attention_values_ggml(out, scores, v, v_stride, n, hd, single);
 }
 
+/* Attention of one query over n cached positions (lutlm's order): scores[j] = Σ_i q_i k_i[j] summed
+ * in order i = 0, 1, ... (the reference runners' rounding), / sqrt(head_dim), softmax, then
+ * out = Σ_j p_j v_j. Every loop is element-wise over positions or dimensions, so the AVX2 build of
+ * the same code (8 lanes instead of 4) gives the same bits. kt: K transposed, row stride n_ctx. */
+static inline __attribute__((always_inline)) void attend_body(const float *q, const float *kt, int64_t n_ctx,
+                                                              const float *v, int64_t v_stride, int hd, int n,
+                                                              float scale, float *scores, float *out) {
+    for (int j = 0; j < n; j++) scores[j] = 0.0f;
+    for (int i = 0; i < hd; i++) {
+        const float qi = q[i], *ki = kt + (size_t)i * n_ctx;
+        for (int j = 0; j < n; j++) scores[j] += qi * ki[j];
+    }
+    for (int j = 0; j < n; j++) scores[j] /= scale;
+    lt_softmax(scores, n);
+    for (int d = 0; d < hd; d++) out[d] = 0.0f;
+    for (int j = 0; j < n; j++) {
+        const float *vj = v + j * v_stride;
+        const float p = scores[j];
+        for (int d = 0; d < hd; d++) out[d] += p * vj[d];
+    }
+}
+
+typedef void (*attend_fn)(const float *, const float *, int64_t, const float *, int64_t, int, int, float, float *, float *);
+
+static void attend_portable(const float *q, const float *kt, int64_t n_ctx, const float *v, int64_t v_stride, int hd,
+                            int n, float scale, float *scores, float *out) {
+    attend_body(q, kt, n_ctx, v, v_stride, hd, n, scale, scores, out);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LT_ATTEND_AVX2 1
+__attribute__((target("avx2"))) static void attend_avx2(const float *q, const float *kt, int64_t n_ctx, const float *v,
+                                                        int64_t v_stride, int hd, int n, float scale, float *scores,
+                                                        float *out) {
+    attend_body(q, kt, n_ctx, v, v_stride, hd, n, scale, scores, out);
+}
+#endif
+
 /* One (token, head) pair per work item: scores over the cached positions 0..pos, softmax, sum of V.
  * K is cached transposed ([kv head][dim][position]), so the score loop runs over contiguous
  * positions and vectorizes, while each score still sums q_i k_i in order i = 0, 1, ... (the
@@ -61,6 +100,11 @@ static void attention_task(void *arg, int ith, int nth) {
     const float *v_cache = c->v_cache + (size_t)job->layer * n_ctx * kv_dim;
     float *scores = c->scores + (size_t)ith * n_ctx;
     float scale = sqrtf((float)hd); /* scores are divided by it */
+    attend_fn attend = attend_portable;
+#if LT_ATTEND_AVX2
+    lt_isa isa = lt_isa_active();
+    if (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512) attend = attend_avx2;
+#endif
     int64_t items = (int64_t)job->n * hp->n_head, i0, i1;
     lt_split_range(items, 1, ith, nth, &i0, &i1);
     for (int64_t item = i0; item < i1; item++) {
@@ -73,19 +117,7 @@ static void attention_task(void *arg, int ith, int nth) {
             ggml_attention(c, q, kt, v_cache + kvh * hd, kv_dim, scores, pos + 1, out, job->n == 1);
             continue;
         }
-        for (int j = 0; j <= pos; j++) scores[j] = 0.0f;
-        for (int i = 0; i < hd; i++) {
-            const float qi = q[i], *ki = kt + (size_t)i * n_ctx;
-            for (int j = 0; j <= pos; j++) scores[j] += qi * ki[j];
-        }
-        for (int j = 0; j <= pos; j++) scores[j] /= scale;
-        lt_softmax(scores, pos + 1);
-        memset(out, 0, (size_t)hd * sizeof(float));
-        for (int j = 0; j <= pos; j++) {
-            const float *v = v_cache + j * kv_dim + kvh * hd;
-            const float s = scores[j];
-            for (int d = 0; d < hd; d++) out[d] += s * v[d];
-        }
+        attend(q, kt, n_ctx, v_cache + kvh * hd, kv_dim, hd, pos + 1, scale, scores, out);
     }
 }
 
@@ -106,6 +138,44 @@ static void rmsnorm(const lutlm_context *c, float *out, const float *x, const fl
     else lt_rmsnorm(out, x, w, n, c->model->hp.norm_eps);
 }
 
+/* Per-token element-wise work of a batch, split over the pool by tokens (each token's result is
+ * computed exactly as alone): RMSNorm of rows, or the FFN activation followed by the sub-norm. */
+typedef struct {
+    const lutlm_context *c;
+    float *out;          /* rows of `dim`, stride dim */
+    const float *x, *w;  /* input rows (stride dim), norm weight (may be NULL: no norm) */
+    const float *up;     /* FFN: the up projection (act(out) * up, in place in out) or NULL */
+    int dim, rows;
+} rows_job;
+
+static void rows_task(void *arg, int ith, int nth) {
+    rows_job *job = arg;
+    int64_t r0, r1;
+    lt_split_range(job->rows, 1, ith, nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        float *out = job->out + r * job->dim;
+        if (job->up) {
+            const float *up = job->up + r * job->dim;
+            if (job->c->model->hp.ffn_act == LT_FFN_RELU2) lt_relu2_glu(out, up, job->dim);
+            else lt_swiglu(out, up, job->dim);
+            if (job->w) rmsnorm(job->c, out, out, job->w, job->dim);
+        } else {
+            rmsnorm(job->c, out, job->x + r * job->dim, job->w, job->dim);
+        }
+    }
+}
+
+static void run_rows(lutlm_context *c, rows_job *job) {
+    if (job->rows > 1) lt_pool_run(c->pool, rows_task, job);
+    else rows_task(job, 0, 1);
+}
+
+/* out[t] = rmsnorm(x[t], w) for the n rows of width dim. */
+static void norm_rows(lutlm_context *c, float *out, const float *x, const float *w, int dim, int n) {
+    rows_job job = { .c = c, .out = out, .x = x, .w = w, .dim = dim, .rows = n };
+    run_rows(c, &job);
+}
+
 static void embed_tokens(lutlm_context *c, const int32_t *tokens, int n) {
     const lutlm_model *m = c->model;
     for (int t = 0; t < n; t++) lt_tensor_dequantize_row(&m->tok_embd, tokens[t], c->x + (size_t)t * m->hp.n_embd);
@@ -116,7 +186,7 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
     int d = hp->n_embd, hd = hp->head_dim;
     int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
     double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
-    for (int t = 0; t < n; t++) rmsnorm(c, c->xb + t * d, c->x + t * d, L->attn_norm, d);
+    norm_rows(c, c->xb, c->x, L->attn_norm, d, n);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     const lt_linear *qkv[3] = { &L->wq, &L->wk, &L->wv };
     float *qkv_out[3] = { c->q, c->k, c->v };
@@ -129,17 +199,21 @@ static void attention_block(lutlm_context *c, const lt_layer *L, int il, int n) 
         for (int h = 0; h < hp->n_head; h++) lt_rope_apply(c->q + t * q_dim + h * hd, rc, rs, hp->rope_dim, hp->rope_neox);
         for (int h = 0; h < hp->n_head_kv; h++) lt_rope_apply(c->k + t * kv_dim + h * hd, rc, rs, hp->rope_dim, hp->rope_neox);
         size_t layer = (size_t)il * c->n_ctx * kv_dim;
-        for (int64_t i = 0; i < kv_dim; i++) c->k_cache[layer + (size_t)i * c->n_ctx + pos] = c->k[t * kv_dim + i];
         float *v_row = c->v_cache + layer + (size_t)pos * kv_dim;
         memcpy(v_row, c->v + t * kv_dim, (size_t)kv_dim * sizeof(float));
         if (c->v_f16) /* as an F16 V cache stores it */
             for (int64_t i = 0; i < kv_dim; i++) v_row[i] = lt_fp16_to_fp32(lt_fp32_to_fp16(v_row[i]));
     }
+    /* K goes in transposed: dimension by dimension, so that the batch's positions are written side by
+     * side (one row of the cache per dimension, instead of one scattered store per value). */
+    float *k_layer = c->k_cache + (size_t)il * c->n_ctx * kv_dim + c->n_past;
+    for (int64_t i = 0; i < kv_dim; i++)
+        for (int t = 0; t < n; t++) k_layer[(size_t)i * c->n_ctx + t] = c->k[t * kv_dim + i];
     attention_job job = { hp, c, il, n, c->n_past };
     lt_pool_run(c->pool, attention_task, &job);
     t0 = prof_mark(c, LT_PROF_ATTENTION, t0);
     if (L->attn_sub_norm)
-        for (int t = 0; t < n; t++) rmsnorm(c, c->att + t * q_dim, c->att + t * q_dim, L->attn_sub_norm, (int)q_dim);
+        norm_rows(c, c->att, c->att, L->attn_sub_norm, (int)q_dim, n);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     linear(c, &L->wo, c->att, n, c->xb);
     t0 = prof_mark(c, LT_PROF_WO, t0);
@@ -151,18 +225,14 @@ static void ffn_block(lutlm_context *c, const lt_layer *L, int n) {
     const lt_hparams *hp = &c->model->hp;
     int d = hp->n_embd, ff = hp->n_ff;
     double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
-    for (int t = 0; t < n; t++) rmsnorm(c, c->xb + t * d, c->x + t * d, L->ffn_norm, d);
+    norm_rows(c, c->xb, c->x, L->ffn_norm, d, n);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     const lt_linear *gate_up[2] = { &L->w_gate, &L->w_up };
     float *gate_up_out[2] = { c->hb, c->hb2 };
     lt_linear_forward_many(gate_up, 2, c->xb, n, gate_up_out, c->pool, c->linear_scratch, c->act, c->ggml);
     t0 = prof_mark(c, LT_PROF_GATE_UP, t0);
-    if (hp->ffn_act == LT_FFN_RELU2)
-        lt_relu2_glu(c->hb, c->hb2, (int64_t)n * ff);
-    else
-        lt_swiglu(c->hb, c->hb2, (int64_t)n * ff);
-    if (L->ffn_sub_norm)
-        for (int t = 0; t < n; t++) rmsnorm(c, c->hb + (int64_t)t * ff, c->hb + (int64_t)t * ff, L->ffn_sub_norm, ff);
+    rows_job act = { .c = c, .out = c->hb, .up = c->hb2, .w = L->ffn_sub_norm, .dim = ff, .rows = n };
+    run_rows(c, &act);
     t0 = prof_mark(c, LT_PROF_OTHER, t0);
     linear(c, &L->w_down, c->hb, n, c->xb);
     t0 = prof_mark(c, LT_PROF_DOWN, t0);
