@@ -39,6 +39,10 @@ void lt_act_free(lt_act *a) {
 
 bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k) { return lt_act_prepare_rule(a, x, n, k, LT_ACT_RUNBIT); }
 
+bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule) {
+    return lt_act_prepare_pool(a, x, n, k, rule, NULL);
+}
+
 /* One token's int8 values and step a (ggml rule: a = 1 / s); the AVX2 build of the same code where
  * it runs. */
 static float quantize_row(const float *x, int8_t *q, int64_t k, lt_act_rule rule) {
@@ -49,7 +53,26 @@ static float quantize_row(const float *x, int8_t *q, int64_t k, lt_act_rule rule
     return rule == LT_ACT_GGML ? (float)(1.0 / (double)lt_quant_row_ggml(x, q, k)) : lt_quant_row_runbit(x, q, k);
 }
 
-bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule) {
+typedef struct {
+    lt_act *a;
+    const float *x;
+    float *scales;
+    lt_act_rule rule;
+} quant_job;
+
+static void quant_task(void *arg, int ith, int nth) {
+    quant_job *job = arg;
+    lt_act *a = job->a;
+    int64_t t0, t1;
+    lt_split_range(a->n, 1, ith, nth, &t0, &t1);
+    for (int64_t t = t0; t < t1; t++) {
+        int8_t *q = a->xq + t * a->kx;
+        job->scales[t] = quantize_row(job->x + t * a->k, q, a->k, job->rule);
+        memset(q + a->k, 0, (size_t)(a->kx - a->k));
+    }
+}
+
+bool lt_act_prepare_pool(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule, lt_pool *pool) {
     if (n < 0 || k <= 0) return lt_set_error("lt_act_prepare: invalid shape n=%lld k=%lld", (long long)n, (long long)k);
     /* Room for any padding a weight may use (groups up to 320, plus slot pairs). */
     int64_t kx = (k + 512 + 63) / 64 * 64;
@@ -62,13 +85,11 @@ bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act
     a->scale = NULL;
     for (int i = 0; i < 2; i++) a->gemv_slots[i] = a->vlut_slots[i] = 0;
     a->gsum_group = 0;
-    float *scales = (float *)(((uintptr_t)(a->xq + (size_t)n * (size_t)kx) + 63) & ~(uintptr_t)63);
-    for (int64_t t = 0; t < n; t++) {
-        int8_t *q = a->xq + t * kx;
-        scales[t] = quantize_row(x + t * k, q, k, rule);
-        memset(q + k, 0, (size_t)(kx - k));
-    }
-    a->scale = scales;
+    quant_job job = { a, x, (float *)(((uintptr_t)(a->xq + (size_t)n * (size_t)kx) + 63) & ~(uintptr_t)63), rule };
+    /* tokens are independent: a batch is split over the pool (one token is not worth a wake-up) */
+    if (n > 1) lt_pool_run(pool, quant_task, &job);
+    else quant_task(&job, 0, 1);
+    a->scale = job.scales;
     return true;
 }
 

@@ -50,6 +50,8 @@ bool lt_act_prepare(lt_act *a, const float *x, int64_t n, int64_t k);
  * the token's step is then a = (float)(1 / s)). The kernels are the same for both. */
 typedef enum { LT_ACT_RUNBIT, LT_ACT_GGML } lt_act_rule;
 bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule);
+/* The same with the tokens of a batch quantized in parallel on `pool` (may be NULL). */
+bool lt_act_prepare_pool(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule, lt_pool *pool);
 void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool);
 
 /* Which algorithm a matmul uses (tests and benchmarks force one; AUTO decides by n): GEMV tables,

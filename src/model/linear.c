@@ -21,7 +21,7 @@ void lt_linear_forward_many(const lt_linear *const *ls, int count, const float *
     bool kernels = true;
     for (int i = 0; i < count; i++) kernels = kernels && ls[i]->q && lt_linear_in(ls[i]) == lt_linear_in(ls[0]);
     lt_act_rule rule = ggml ? LT_ACT_GGML : LT_ACT_RUNBIT;
-    if (kernels && act && lt_act_prepare_rule(act, x, n, lt_linear_in(ls[0]), rule)) {
+    if (kernels && act && lt_act_prepare_pool(act, x, n, lt_linear_in(ls[0]), rule, pool)) {
         for (int i = 0; i < count; i++) {
             lt_qweight_matmul_act(ls[i]->q, act, ys[i], pool);
             apply_scale(ls[i], ys[i], n);
