@@ -80,6 +80,7 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
         lt_clear_error(); /* the format cannot hold this shape (TQ*: K % 256) */
         return;
     }
+    lt_qweight *w2 = make_weight(fmt, k, m + 37, block_scales); /* another M, same layout shape */
     lt_act *act = lt_act_new();
     for (int in = 0; in < nn; in++) {
         int64_t n = ns[in];
@@ -107,12 +108,38 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
                        (long long)(first % m), bad ? y[first] : 0, bad ? yref[first] : 0);
             }
         }
+        /* lt_qweight_matmul_many: [w, w2, w] in one region (w2 has other rows; a weight of another
+         * shape forms its own region) gives each weight's own results */
+        if (w2) {
+            size_t y2bytes = (size_t)(n * w2->m) * sizeof(float);
+            float *y2ref = malloc(y2bytes), *y2 = malloc(y2bytes), *y3 = malloc(ybytes);
+            CHECK(lt_isa_set(LT_ISA_SCALAR));
+            lt_qweight_matmul_path(w2, act, y2ref, NULL, LT_PATH_GEMV);
+            for (int i = 0; i < n_isas; i++) {
+                CHECK(lt_isa_set(isas[i]));
+                for (int threads = 1; threads <= 2; threads++) {
+                    const lt_qweight *ws[3] = { w, w2, w };
+                    float *ys[3] = { y, y2, y3 };
+                    memset(y, 0xFF, ybytes);
+                    memset(y2, 0xFF, y2bytes);
+                    memset(y3, 0xFF, ybytes);
+                    lt_qweight_matmul_many(ws, 3, act, ys, threads == 2 ? pool2 : NULL);
+                    CHECKF(!memcmp(y, yref, ybytes) && !memcmp(y2, y2ref, y2bytes) && !memcmp(y3, yref, ybytes),
+                           "%s K=%lld N=%lld isa=%s threads=%d: lt_qweight_matmul_many differs from the reference",
+                           fmt->name, (long long)k, (long long)n, lt_isa_name(isas[i]), threads);
+                }
+            }
+            free(y2ref);
+            free(y2);
+            free(y3);
+        }
         free(x);
         free(yref);
         free(y);
     }
     lt_act_free(act);
     lt_qweight_free(w);
+    lt_qweight_free(w2);
 }
 
 int main(void) {

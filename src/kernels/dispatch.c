@@ -145,6 +145,12 @@ typedef struct {
     atomic_int filled;    /* shares of the tables filled */
     int64_t grain;        /* > 0: threads take tiles in grains of this many from next_tile (GEMM, GEMV) */
     atomic_llong next_tile;
+    /* Several weights of one kind sharing the activations (q/k/v, gate/up) in one region: the
+     * tiles of weight i are the global tiles [first_tile[i], first_tile[i + 1]). */
+    int count;
+    const lt_qweight *ws[LT_MATMUL_MANY_MAX];
+    float *ys[LT_MATMUL_MANY_MAX];
+    int64_t first_tile[LT_MATMUL_MANY_MAX + 1];
 } job;
 
 /* One parallel region per matmul: each thread fills its share of the tables, waits until every
@@ -170,6 +176,17 @@ static void lut_task(void *ctx, int ith, int nth) {
     }
     /* Compute-bound GEMM: tiles handed out in grains, so that a thread the (shared) machine
      * deschedules does not leave the other waiting with its fixed half. */
+    if (j->grain > 0 && j->count > 1) {
+        int64_t total = j->first_tile[j->count], t0;
+        while ((t0 = atomic_fetch_add_explicit(&j->next_tile, j->grain, memory_order_relaxed)) < total) {
+            int64_t t1 = LT_MIN(t0 + j->grain, total);
+            for (int i = 0; i < j->count; i++) { /* the part of [t0, t1) in each weight */
+                int64_t a0 = LT_MAX(t0, j->first_tile[i]), a1 = LT_MIN(t1, j->first_tile[i + 1]);
+                if (a0 < a1) j->lut(j->ws[i], j->a, a0 - j->first_tile[i], a1 - j->first_tile[i], j->ys[i]);
+            }
+        }
+        return;
+    }
     if (j->grain > 0) {
         int64_t ntiles = j->w->ntiles, t0;
         while ((t0 = atomic_fetch_add_explicit(&j->next_tile, j->grain, memory_order_relaxed)) < ntiles)
@@ -190,13 +207,30 @@ static void row_task(void *ctx, int ith, int nth) {
     else j->f32(j->w, j->x, j->a->n, r0, r1, j->y);
 }
 
-void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool, lt_kernel_path path) {
-    if (a->k != w->k) {
-        lt_set_error("lt_qweight_matmul: activations have K=%lld, weight K=%lld", (long long)a->k, (long long)w->k);
-        return;
-    }
+/* Weights that can share one region: same layout kind, slots, groups and offsets (then the same
+ * tables and per-group sums serve all of them). */
+static bool same_shape(const lt_qweight *a, const lt_qweight *b) {
+    return a->kind == b->kind && a->nslots == b->nslots && a->group == b->group && a->ngroups == b->ngroups &&
+           a->k == b->k && (a->offset != NULL) == (b->offset != NULL);
+}
+
+/* y_i = W_i · x for `count` weights of the same shape (see same_shape) in one parallel region. */
+static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool,
+                          lt_kernel_path path) {
+    const lt_qweight *w = ws[0];
+    for (int i = 0; i < count; i++)
+        if (a->k != ws[i]->k) {
+            lt_set_error("lt_qweight_matmul: activations have K=%lld, weight K=%lld", (long long)a->k, (long long)ws[i]->k);
+            return;
+        }
     if (a->n == 0) return;
-    job j = { .w = w, .a = a, .y = y, .lut = lt_gemv_ref };
+    job j = { .w = w, .a = a, .y = ys[0], .lut = lt_gemv_ref, .count = count };
+    j.first_tile[0] = 0;
+    for (int i = 0; i < count; i++) {
+        j.ws[i] = ws[i];
+        j.ys[i] = ys[i];
+        j.first_tile[i + 1] = j.first_tile[i] + ws[i]->ntiles;
+    }
     lt_lut_kernel gemv = NULL, vlut = NULL, gemm = NULL;
     lt_fill_fn gemv_fill = lt_act_fill_gemv;
 #if defined(LUTLM_HAVE_X86_KERNELS)
@@ -209,9 +243,10 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     int reserve = 0;
+    int64_t all_tiles = j.first_tile[count];
     if (gemm && path == LT_PATH_GEMM) {
         j.lut = gemm; /* no tables: reads a->xq and the per-group sums */
-        j.grain = LT_MAX(1, w->ntiles / 32);
+        j.grain = LT_MAX(1, all_tiles / 32);
     } else if (gemv && path == LT_PATH_VLUT) {
         reserve = lt_act_reserve_vlut(a, w->kind, w->nslots);
         j.lut = vlut;
@@ -220,21 +255,43 @@ void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *p
         reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
         j.lut = gemv;
         j.fill = reserve > 0 ? gemv_fill : NULL;
-        j.grain = LT_MAX(1, w->ntiles / 32); /* GEMV: tiles from the counter too (same reason) */
+        j.grain = LT_MAX(1, all_tiles / 32); /* GEMV: tiles from the counter too (same reason) */
     }
     bool ok = reserve >= 0;
     if (ok && (w->offset || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
     if (!ok) {
-        memset(y, 0, (size_t)a->n * (size_t)w->m * sizeof(float));
+        for (int i = 0; i < count; i++) memset(ys[i], 0, (size_t)a->n * (size_t)ws[i]->m * sizeof(float));
         return;
     }
+    if (j.grain == 0) j.count = 1; /* the reference and the vector-LUT split one weight: one region each */
     /* The kernels read the table stride from these; the region fills the tables before any use. */
     if (j.fill && path == LT_PATH_VLUT) a->vlut_slots[w->kind] = w->nslots;
     else if (j.fill) a->gemv_slots[w->kind] = w->nslots;
-    atomic_init(&j.next_fill, 0);
-    atomic_init(&j.filled, 0);
-    atomic_init(&j.next_tile, 0);
-    lt_pool_run(pool, lut_task, &j);
+    for (int i = 0; i < (j.count == 1 ? count : 1); i++) {
+        if (i > 0) { /* one region per weight (tables already built by the first) */
+            j.w = ws[i];
+            j.y = ys[i];
+            j.fill = NULL;
+        }
+        atomic_init(&j.next_fill, 0);
+        atomic_init(&j.filled, 0);
+        atomic_init(&j.next_tile, 0);
+        lt_pool_run(pool, lut_task, &j);
+    }
+}
+
+void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool, lt_kernel_path path) {
+    matmul_region(&w, 1, a, &y, pool, path);
+}
+
+void lt_qweight_matmul_many(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool) {
+    int i = 0;
+    while (i < count) { /* runs of weights of the same shape, up to LT_MATMUL_MANY_MAX at a time */
+        int run = 1;
+        while (i + run < count && run < LT_MATMUL_MANY_MAX && same_shape(ws[i], ws[i + run])) run++;
+        matmul_region(ws + i, run, a, ys + i, pool, LT_PATH_AUTO);
+        i += run;
+    }
 }
 
 void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool) {

@@ -53,6 +53,11 @@ bool lt_act_prepare_rule(lt_act *a, const float *x, int64_t n, int64_t k, lt_act
 /* The same with the tokens of a batch quantized in parallel on `pool` (may be NULL). */
 bool lt_act_prepare_pool(lt_act *a, const float *x, int64_t n, int64_t k, lt_act_rule rule, lt_pool *pool);
 void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool);
+/* y_i = W_i · x for several weights applied to the same prepared activations (q/k/v, gate/up): the
+ * weights of one layout shape share one parallel region (one wake-up of the pool instead of one per
+ * weight). Same results as lt_qweight_matmul_act on each. */
+#define LT_MATMUL_MANY_MAX 4
+void lt_qweight_matmul_many(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool);
 
 /* Which algorithm a matmul uses (tests and benchmarks force one; AUTO decides by n): GEMV tables,
  * vector-LUT GEMM, or the int8 GEMM (decoded codes x int8 activations, for many tokens). */

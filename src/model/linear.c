@@ -1,4 +1,5 @@
 /* Dispatch of linear layers to the LUT kernels (weights repacked at load) or the reference path. */
+#include "common/util.h"
 #include "kernels/kernels.h"
 #include "model/linear.h"
 
@@ -22,10 +23,13 @@ void lt_linear_forward_many(const lt_linear *const *ls, int count, const float *
     for (int i = 0; i < count; i++) kernels = kernels && ls[i]->q && lt_linear_in(ls[i]) == lt_linear_in(ls[0]);
     lt_act_rule rule = ggml ? LT_ACT_GGML : LT_ACT_RUNBIT;
     if (kernels && act && lt_act_prepare_pool(act, x, n, lt_linear_in(ls[0]), rule, pool)) {
-        for (int i = 0; i < count; i++) {
-            lt_qweight_matmul_act(ls[i]->q, act, ys[i], pool);
-            apply_scale(ls[i], ys[i], n);
+        const lt_qweight *ws[8];
+        for (int i0 = 0; i0 < count; i0 += 8) {
+            int m = LT_MIN(8, count - i0);
+            for (int i = 0; i < m; i++) ws[i] = ls[i0 + i]->q;
+            lt_qweight_matmul_many(ws, m, act, ys + i0, pool);
         }
+        for (int i = 0; i < count; i++) apply_scale(ls[i], ys[i], n);
         return;
     }
     for (int i = 0; i < count; i++) {
