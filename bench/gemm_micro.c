@@ -11,12 +11,8 @@
 #include "common/util.h"
 #include "formats/formats.h"
 #include "kernels/kernels.h"
+#include "micro.h"
 
-static double cpu_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 int main(int argc, char **argv) {
     const char *name = argc > 1 ? argv[1] : "tern2";
@@ -25,25 +21,10 @@ int main(int argc, char **argv) {
     int reps = argc > 5 ? atoi(argv[5]) : 5;
     char paths[128];
     snprintf(paths, sizeof paths, "%s", argc > 6 ? argv[6] : "gemm");
-    const lt_format *fmt = lt_format_by_name(name);
-    int64_t ne[2] = { k, m };
-    uint64_t bytes;
-    if (!fmt || n < 1 || !lt_format_tensor_bytes(fmt, ne, 2, &bytes)) return fprintf(stderr, "bad format/shape\n"), 2;
-    float *src = malloc((size_t)(k * m) * sizeof(float)), *x = malloc((size_t)(k * n) * sizeof(float));
-    float *y = malloc((size_t)(m * n) * sizeof(float));
-    uint64_t s = 1;
-    for (int64_t i = 0; i < k * m; i++) {
-        s = s * 6364136223846793005ull + 1;
-        src[i] = fmt->ternary ? (float)((int)((s >> 33) % 3) - 1) : (float)((s >> 40) & 0xFF) / 256.0f - 0.5f;
-    }
-    for (int64_t i = 0; i < k * n; i++) {
-        s = s * 6364136223846793005ull + 1;
-        x[i] = (float)((s >> 40) & 0xFFFF) / 32768.0f - 1.0f;
-    }
-    void *data = malloc(bytes);
-    fmt->quantize(src, k, m, data);
-    lt_tensor t = { .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
-    lt_qweight *w = lt_qweight_from_tensor(&t);
+    micro_case mc;
+    if (!micro_setup(name, k, m, n, &mc)) return 2;
+    lt_qweight *w = mc.w;
+    float *x = mc.x, *y = mc.y;
     lt_act *a = lt_act_new();
     if (!w || !a || !lt_act_prepare(a, x, n, k)) return fprintf(stderr, "%s\n", lt_error()), 1;
     double macs = (double)k * (double)m * (double)n;
@@ -62,10 +43,6 @@ int main(int argc, char **argv) {
                (long long)n, best * 1e3, macs / best / 1e9);
     }
     lt_act_free(a);
-    lt_qweight_free(w);
-    free(src);
-    free(x);
-    free(y);
-    free(data);
+    micro_free(&mc);
     return 0;
 }

@@ -16,14 +16,6 @@
 #include "kernels/kernels_impl.h" /* to set int8 activations to -128 (the ggml rule's range) */
 #include "test_util.h"
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
-static uint32_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
-static float frand(void) { return (float)(rnd() >> 8) / 16777216.0f * 2.0f - 1.0f; } /* [-1, 1) */
 
 /* Ternary weights t * s (s per 256-block when block_scales, so TQ/lut_t16 keep per-group scales),
  * or smooth floats for INTn. */
@@ -36,9 +28,9 @@ static lt_qweight *make_weight(const lt_format *fmt, int64_t k, int64_t m, bool 
         for (int64_t i = 0; i < k; i++) {
             if (fmt->ternary) {
                 float s = block_scales ? 0.02f * (float)(1 + (r * 3 + i / 256) % 4) : 0.011f;
-                w[r * k + i] = (float)((int)(rnd() % 3) - 1) * s;
+                w[r * k + i] = (float)((int)(test_rnd() % 3) - 1) * s;
             } else {
-                w[r * k + i] = 0.07f * frand() + 0.02f * cosf((float)(r * 5 + i));
+                w[r * k + i] = 0.07f * test_frand() + 0.02f * cosf((float)(r * 5 + i));
             }
             /* Row 0: the largest codes everywhere (ternary +1; INTn 2^n - 1 but for each group's
              * minimum at every 32nd weight), for the int16 limits with the ±127 tokens. */
@@ -60,7 +52,7 @@ static float *make_acts(int64_t k, int64_t n) {
     float *x = malloc((size_t)(k * n) * sizeof(float));
     for (int64_t t = 0; t < n; t++)
         for (int64_t i = 0; i < k; i++) {
-            float v = frand() * (1.0f + (float)(t % 3));
+            float v = test_frand() * (1.0f + (float)(t % 3));
             if (t % 7 == 2) v = (i % 3 == 0) ? -1.0f : 1.0f; /* every q = ±127 */
             if (t % 11 == 5) v = 1.0f;                      /* every q = 127 */
             if (t % 5 == 3 && i == 5 % k) v = 50.0f;        /* an outlier */
@@ -143,6 +135,7 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
 }
 
 int main(void) {
+    test_rng_seed(0x2545F4914F6CDD1Dull);
     pool2 = lt_pool_create(2);
     for (int i = LT_ISA_AVX2; i <= LT_ISA_NEON_DOTPROD; i++)
         if (lt_isa_available((lt_isa)i)) isas[n_isas++] = (lt_isa)i;

@@ -17,14 +17,6 @@
 #include "kernels/kernels.h"
 #include "test_util.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
-static float frand(void) { return (float)(rnd() >> 8) / 16777216.0f * 2.0f - 1.0f; } /* [-1, 1) */
 
 /* Weights for a format: ternary t * s (s per 256-block if block_scales), or smooth floats for INTn. */
 static float *make_weights(const lt_format *fmt, int64_t k, int64_t m, bool block_scales) {
@@ -33,9 +25,9 @@ static float *make_weights(const lt_format *fmt, int64_t k, int64_t m, bool bloc
         for (int64_t i = 0; i < k; i++) {
             if (fmt->ternary) {
                 float s = block_scales ? 0.02f * (float)(1 + (r * 7 + i / 256) % 5) : 0.0173f;
-                w[r * k + i] = (float)((int)(rnd() % 3) - 1) * s;
+                w[r * k + i] = (float)((int)(test_rnd() % 3) - 1) * s;
             } else {
-                w[r * k + i] = 0.05f * frand() + 0.01f * sinf((float)(r + i));
+                w[r * k + i] = 0.05f * test_frand() + 0.01f * sinf((float)(r + i));
             }
         }
     return w;
@@ -45,7 +37,7 @@ static float *make_acts(int64_t k, int64_t n) {
     float *x = malloc((size_t)(k * n) * sizeof(float));
     for (int64_t t = 0; t < n; t++)
         for (int64_t i = 0; i < k; i++) {
-            float v = frand() * (1.0f + (float)(t % 4));
+            float v = test_frand() * (1.0f + (float)(t % 4));
             if (t % 5 == 3 && i == 7 % k) v = 40.0f; /* an outlier: most q become small */
             if (t == 1) v = 0.0f;                    /* an all-zero token */
             x[t * k + i] = v;
@@ -230,7 +222,7 @@ static void check_extreme(const lt_format *fmt, int64_t k, int64_t m) {
     float *w = malloc((size_t)(k * m) * sizeof(float));
     for (int64_t r = 0; r < m; r++)
         for (int64_t i = 0; i < k; i++) {
-            /* rows: all +1, all -1, alternating, a fixed mix (no rnd(): the other cases keep their draws) */
+            /* rows: all +1, all -1, alternating, a fixed mix (no test_rnd(): the other cases keep their draws) */
             float v = r % 4 == 0 ? 1.0f : r % 4 == 1 ? -1.0f : r % 4 == 2 ? (i % 2 ? 1.0f : -1.0f)
                                                                           : (float)((int)((r * 7 + i * 5) % 3) - 1);
             /* INTn: codes all 2^n - 1 except the first of every 32 (group min) */

@@ -18,6 +18,18 @@ static int test_checks = 0;
     fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 #define CHECK_NEAR(a, b, tol) CHECKF(fabs((double)(a) - (double)(b)) <= (tol), "%g vs %g (tol %g)", (double)(a), (double)(b), (double)(tol))
 
+/* A xorshift generator for test data: uniform 21-bit integers and floats in [-1, 1). Each test
+ * program has its own state; test_rng_seed makes its data its own. */
+static uint64_t test_rng_state = 0x9E3779B97F4A7C15ull;
+static inline void test_rng_seed(uint64_t seed) { test_rng_state = seed; }
+static inline uint32_t test_rnd(void) {
+    test_rng_state ^= test_rng_state << 13;
+    test_rng_state ^= test_rng_state >> 7;
+    test_rng_state ^= test_rng_state << 17;
+    return (uint32_t)(test_rng_state >> 11);
+}
+static inline float test_frand(void) { return (float)(test_rnd() >> 8) / 16777216.0f * 2.0f - 1.0f; }
+
 /* End of main: print the summary and return the exit code. */
 #define TEST_DONE() (fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures), test_failures ? 1 : 0)
 
