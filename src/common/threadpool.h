@@ -1,6 +1,9 @@
-/* A small persistent thread pool. One call = one parallel region: fn(ctx, ith, nth) runs on every
- * thread (the caller is thread 0) and lt_pool_run returns when all have finished. Workers spin
- * briefly between regions (a decode step issues hundreds of small regions), then sleep. */
+/* A small persistent thread pool. One call = one parallel region: fn(ctx, ith, nth) runs once for
+ * each share ith = 0 .. nth - 1 (nth = the pool's threads) and lt_pool_run returns when all have
+ * finished. Shares are claimed by whichever thread is free (the caller included), so one thread may
+ * run several shares one after the other, never two at once; fn must not wait for another share
+ * (a spin on work that someone has already claimed is fine). Workers spin briefly between regions
+ * (a decode step issues hundreds of small regions), yielding now and then, then sleep. */
 #ifndef LUTLM_COMMON_THREADPOOL_H
 #define LUTLM_COMMON_THREADPOOL_H
 
