@@ -145,6 +145,8 @@ typedef struct {
     atomic_int filled;    /* shares of the tables filled */
     int64_t grain;        /* > 0: threads take tiles in grains of this many from next_tile (GEMM, GEMV) */
     atomic_llong next_tile;
+    bool streams;         /* GEMV: tiles from both ends of ends (claim_stream) instead of next_tile */
+    _Atomic uint64_t ends; /* GEMV: back << 32 | front, the global tiles [front, back) not yet taken */
     /* Several weights of one kind sharing the activations (q/k/v, gate/up) in one region: the
      * tiles of weight i are the global tiles [first_tile[i], first_tile[i + 1]). */
     int count;
@@ -152,6 +154,47 @@ typedef struct {
     float *ys[LT_MATMUL_MANY_MAX];
     int64_t first_tile[LT_MATMUL_MANY_MAX + 1];
 } job;
+
+/* The weights' bytes of global tile t (of the weights of one region). */
+static const uint8_t *tile_bytes_at(const job *j, int64_t t) {
+    for (int i = 0;; i++)
+        if (t < j->first_tile[i + 1] || i + 1 == j->count)
+            return j->ws[i]->idx + (size_t)(t - j->first_tile[i]) * lt_qw_tile_bytes(j->ws[i]);
+}
+
+/* GEMV (memory-bound): the first share takes grains of tiles from the front, the others from the
+ * back, so that a thread reads long forward runs of memory instead of a new stream every grain
+ * (and the two runs stay far apart); grains shrink as the tiles run out (a sixteenth of what is
+ * left, at least j->grain), so the threads still meet with little imbalance and a thread the
+ * machine deschedules holds a small grain. */
+static bool claim_stream(job *j, bool front, int64_t *t0, int64_t *t1) {
+    uint64_t e = atomic_load_explicit(&j->ends, memory_order_relaxed);
+    for (;;) {
+        int64_t f = (int64_t)(uint32_t)e, b = (int64_t)(e >> 32);
+        if (f >= b) return false;
+        int64_t g = LT_MAX(j->grain, (b - f) / 16);
+        if (front) *t0 = f, *t1 = f = LT_MIN(f + g, b);
+        else *t1 = b, *t0 = b = LT_MAX(b - g, f);
+        if (atomic_compare_exchange_weak_explicit(&j->ends, &e, (uint64_t)b << 32 | (uint64_t)f, memory_order_relaxed,
+                                                  memory_order_relaxed))
+            return true;
+    }
+}
+
+/* Tiles [t0, t1) of the region's weights (global numbering), weight by weight. Before the kernel
+ * runs, the first LT_GRAIN_PREFETCH bytes of the run are prefetched at once: the kernel prefetches
+ * a fixed distance ahead, which leaves the start of a run to the hardware prefetcher's ramp-up. */
+#define LT_GRAIN_PREFETCH 4096
+static void run_tiles(const job *j, int64_t t0, int64_t t1) {
+    if (j->streams) {
+        const char *p = (const char *)tile_bytes_at(j, t0);
+        for (int b = 0; b < LT_GRAIN_PREFETCH; b += 64) __builtin_prefetch(p + b, 0, 2);
+    }
+    for (int i = 0; i < j->count; i++) { /* the part of [t0, t1) in each weight */
+        int64_t a0 = LT_MAX(t0, j->first_tile[i]), a1 = LT_MIN(t1, j->first_tile[i + 1]);
+        if (a0 < a1) j->lut(j->ws[i], j->a, a0 - j->first_tile[i], a1 - j->first_tile[i], j->ys[i]);
+    }
+}
 
 /* One parallel region per matmul: each thread fills its share of the tables, waits until every
  * share is there (a spin: all threads are in this region), then runs its tiles. One region instead
@@ -176,15 +219,15 @@ static void lut_task(void *ctx, int ith, int nth) {
     }
     /* Compute-bound GEMM: tiles handed out in grains, so that a thread the (shared) machine
      * deschedules does not leave the other waiting with its fixed half. */
+    if (j->streams) {
+        int64_t t0, t1;
+        while (claim_stream(j, ith == 0, &t0, &t1)) run_tiles(j, t0, t1);
+        return;
+    }
     if (j->grain > 0 && j->count > 1) {
         int64_t total = j->first_tile[j->count], t0;
-        while ((t0 = atomic_fetch_add_explicit(&j->next_tile, j->grain, memory_order_relaxed)) < total) {
-            int64_t t1 = LT_MIN(t0 + j->grain, total);
-            for (int i = 0; i < j->count; i++) { /* the part of [t0, t1) in each weight */
-                int64_t a0 = LT_MAX(t0, j->first_tile[i]), a1 = LT_MIN(t1, j->first_tile[i + 1]);
-                if (a0 < a1) j->lut(j->ws[i], j->a, a0 - j->first_tile[i], a1 - j->first_tile[i], j->ys[i]);
-            }
-        }
+        while ((t0 = atomic_fetch_add_explicit(&j->next_tile, j->grain, memory_order_relaxed)) < total)
+            run_tiles(j, t0, LT_MIN(t0 + j->grain, total));
         return;
     }
     if (j->grain > 0) {
@@ -255,7 +298,8 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
         j.lut = gemv;
         j.fill = reserve > 0 ? gemv_fill : NULL;
-        j.grain = LT_MAX(1, all_tiles / 32); /* GEMV: tiles from the counter too (same reason) */
+        j.grain = LT_MAX(1, all_tiles / 64); /* GEMV: the smallest grain of claim_stream */
+        j.streams = all_tiles < ((int64_t)1 << 31);
     }
     bool ok = reserve >= 0;
     if (ok && (w->offset || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
@@ -276,6 +320,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         atomic_init(&j.next_fill, 0);
         atomic_init(&j.filled, 0);
         atomic_init(&j.next_tile, 0);
+        atomic_init(&j.ends, (uint64_t)all_tiles << 32);
         lt_pool_run(pool, lut_task, &j);
     }
 }
