@@ -298,7 +298,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
         j.lut = gemv;
         j.fill = reserve > 0 ? gemv_fill : NULL;
-        j.grain = LT_MAX(1, all_tiles / 64); /* GEMV: the smallest grain of claim_stream */
+        j.grain = 1; /* GEMV: the smallest grain of claim_stream (one tile: the threads end together) */
         j.streams = all_tiles < ((int64_t)1 << 31);
     }
     bool ok = reserve >= 0;
