@@ -181,12 +181,13 @@ static bool claim_stream(job *j, bool front, int64_t *t0, int64_t *t1) {
     }
 }
 
-/* Tiles [t0, t1) of the region's weights (global numbering), weight by weight. Before the kernel
- * runs, the first LT_GRAIN_PREFETCH bytes of the run are prefetched at once: the kernel prefetches
- * a fixed distance ahead, which leaves the start of a run to the hardware prefetcher's ramp-up. */
+/* Tiles [t0, t1) of the region's weights (global numbering), weight by weight. A run that does not
+ * continue the thread's previous one (`cold`) has its first LT_GRAIN_PREFETCH bytes prefetched at
+ * once: the kernel prefetches a fixed distance ahead, which leaves the start of a new stream to the
+ * hardware prefetcher's ramp-up (a run that continues was covered by that distance). */
 #define LT_GRAIN_PREFETCH 4096
-static void run_tiles(const job *j, int64_t t0, int64_t t1) {
-    if (j->streams) {
+static void run_tiles(const job *j, int64_t t0, int64_t t1, bool cold) {
+    if (cold) {
         const char *p = (const char *)tile_bytes_at(j, t0);
         for (int b = 0; b < LT_GRAIN_PREFETCH; b += 64) __builtin_prefetch(p + b, 0, 2);
     }
@@ -220,14 +221,14 @@ static void lut_task(void *ctx, int ith, int nth) {
     /* Compute-bound GEMM: tiles handed out in grains, so that a thread the (shared) machine
      * deschedules does not leave the other waiting with its fixed half. */
     if (j->streams) {
-        int64_t t0, t1;
-        while (claim_stream(j, ith == 0, &t0, &t1)) run_tiles(j, t0, t1);
+        int64_t t0, t1, end = -1;
+        for (; claim_stream(j, ith == 0, &t0, &t1); end = t1) run_tiles(j, t0, t1, t0 != end);
         return;
     }
     if (j->grain > 0 && j->count > 1) {
         int64_t total = j->first_tile[j->count], t0;
         while ((t0 = atomic_fetch_add_explicit(&j->next_tile, j->grain, memory_order_relaxed)) < total)
-            run_tiles(j, t0, LT_MIN(t0 + j->grain, total));
+            run_tiles(j, t0, LT_MIN(t0 + j->grain, total), false);
         return;
     }
     if (j->grain > 0) {
