@@ -1,7 +1,7 @@
 /* Per-token int8 quantization of activations, the two rules of kernels.h (lt_act_rule), written so
- * that a compiler vectorizes them: the same source is compiled for the portable build (act.c) and
- * with -mavx2 (x86/act_avx2.c). Every operation is element-wise IEEE float (ISO C: no FMA
- * contraction) and max is order-independent, so both builds give identical bits. */
+ * they read as the specification: act.c runs them where no SIMD build applies and its AVX2 intrinsics
+ * (checked by test_act_quant) must give the same bits. Every operation is element-wise IEEE float
+ * (ISO C: no FMA contraction) and max is order-independent. */
 #ifndef LUTLM_KERNELS_ACT_QUANT_H
 #define LUTLM_KERNELS_ACT_QUANT_H
 

@@ -93,7 +93,6 @@ typedef void (*lt_f32_kernel)(const lt_qweight *w, const float *x, int64_t n, in
 void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
 
 #ifdef LUTLM_HAVE_X86_KERNELS
-float lt_quant_row_avx2(const float *x, int8_t *q, int64_t k, lt_act_rule rule);
 void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
