@@ -70,9 +70,6 @@ static inline __attribute__((always_inline)) void attend_body(const float *q, co
     }
 }
 
-/* The FFN activation of ReLU²-GLU models: g = max(g, 0)^2 * u (lt_relu2_glu). */
-typedef void (*glu_fn)(float *g, const float *u, int64_t n);
-
 typedef void (*attend_fn)(const float *, const float *, int64_t, const float *, int64_t, int, int, float, float *, float *);
 
 static void attend_portable(const float *q, const float *kt, int64_t n_ctx, const float *v, int64_t v_stride, int hd,
@@ -81,7 +78,6 @@ static void attend_portable(const float *q, const float *kt, int64_t n_ctx, cons
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 #define LT_ATTEND_AVX2 1
 __attribute__((target("avx2"))) static void attend_avx2(const float *q, const float *kt, int64_t n_ctx, const float *v,
                                                         int64_t v_stride, int hd, int n, float scale, float *scores,
@@ -89,30 +85,6 @@ __attribute__((target("avx2"))) static void attend_avx2(const float *q, const fl
     attend_body(q, kt, n_ctx, v, v_stride, hd, n, scale, scores, out);
 }
 #endif
-
-#if LT_ATTEND_AVX2
-/* lt_relu2_glu 8 values at a time, the same float operations per value: r = g > 0 ? g : 0 (NaN
- * and -0 give +0), then (r * r) * u. The portable loop stays scalar (GCC does not turn the select
- * into a mask under -ftrapping-math) with a branch that mispredicts on random signs: ~25 µs per
- * bitnet-2b4t layer, serial in a decode step. */
-__attribute__((target("avx2"))) static void relu2_glu_avx2(float *g, const float *u, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 v = _mm256_loadu_ps(g + i);
-        __m256 r = _mm256_and_ps(v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
-        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(r, r), _mm256_loadu_ps(u + i)));
-    }
-    if (i < n) lt_relu2_glu(g + i, u + i, n - i);
-}
-#endif
-
-static glu_fn relu2_glu(void) {
-#if LT_ATTEND_AVX2
-    lt_isa isa = lt_isa_active();
-    if (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512) return relu2_glu_avx2;
-#endif
-    return lt_relu2_glu;
-}
 
 /* One (token, head) pair per work item: scores over the cached positions 0..pos, softmax, sum of V.
  * K is cached transposed ([kv head][dim][position]), so the score loop runs over contiguous
@@ -184,7 +156,7 @@ static void rows_task(void *arg, int ith, int nth) {
         float *out = job->out + r * job->dim;
         if (job->up) {
             const float *up = job->up + r * job->dim;
-            if (job->c->model->hp.ffn_act == LT_FFN_RELU2) relu2_glu()(out, up, job->dim);
+            if (job->c->model->hp.ffn_act == LT_FFN_RELU2) lt_relu2_glu(out, up, job->dim);
             else lt_swiglu(out, up, job->dim);
             if (job->w) rmsnorm(job->c, out, out, job->w, job->dim);
         } else {

@@ -1,6 +1,7 @@
 #include "model/ops.h"
 
 #include "kernels/act_quant.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 
@@ -76,11 +77,39 @@ void lt_swiglu(float *g, const float *u, int64_t n) {
     }
 }
 
-void lt_relu2_glu(float *g, const float *u, int64_t n) {
+static void relu2_glu_portable(float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float r = g[i] > 0.0f ? g[i] : 0.0f;
         g[i] = r * r * u[i];
     }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* The portable loop 8 values at a time, the same float operations per value: r = g > 0 ? g : 0
+ * (NaN and -0 give +0), then (r * r) * u. GCC keeps the portable select a scalar branch under
+ * -ftrapping-math, and it mispredicts on random signs: ~25 µs per bitnet-2b4t layer, serial in a
+ * decode step. */
+__attribute__((target("avx2"))) static void relu2_glu_avx2(float *g, const float *u, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(g + i);
+        __m256 r = _mm256_and_ps(v, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_mul_ps(r, r), _mm256_loadu_ps(u + i)));
+    }
+    relu2_glu_portable(g + i, u + i, n - i);
+}
+#endif
+
+void lt_relu2_glu(float *g, const float *u, int64_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    lt_isa isa = lt_isa_active();
+    if (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512) {
+        relu2_glu_avx2(g, u, n);
+        return;
+    }
+#endif
+    relu2_glu_portable(g, u, n);
 }
 
 float lt_quantize_act_i8(const float *x, int8_t *q, int64_t n) { return lt_quant_row_runbit(x, q, n); }
