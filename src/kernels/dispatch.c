@@ -251,11 +251,11 @@ static void row_task(void *ctx, int ith, int nth) {
     else j->f32(j->w, j->x, j->a->n, r0, r1, j->y);
 }
 
-/* Weights that can share one region: same layout kind, slots, groups and offsets (then the same
+/* Weights that can share one region: same layout kind, slots and groups (then the same
  * tables and per-group sums serve all of them). */
 static bool same_shape(const lt_qweight *a, const lt_qweight *b) {
     return a->kind == b->kind && a->nslots == b->nslots && a->group == b->group && a->ngroups == b->ngroups &&
-           a->k == b->k && (a->offset != NULL) == (b->offset != NULL);
+           a->k == b->k;
 }
 
 /* y_i = W_i · x for `count` weights of the same shape (see same_shape) in one parallel region. */
@@ -303,7 +303,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         j.streams = all_tiles < ((int64_t)1 << 31);
     }
     bool ok = reserve >= 0;
-    if (ok && (w->offset || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
+    if (ok && (lt_qw_has_offset(w) || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
     if (!ok) {
         for (int i = 0; i < count; i++) memset(ys[i], 0, (size_t)a->n * (size_t)ws[i]->m * sizeof(float));
         return;

@@ -3,6 +3,7 @@
 #ifndef LUTLM_KERNELS_KERNELS_IMPL_H
 #define LUTLM_KERNELS_KERNELS_IMPL_H
 
+#include "common/util.h"
 #include "kernels/kernels.h"
 
 #define LT_TILE 32          /* output rows per tile: one byte lane each in a 256-bit vector */
@@ -32,8 +33,12 @@ struct lt_qweight {
     int64_t ngroups;
     bool per_row;        /* one scale per row: y = dot * (s * a) (BitNet); else fmaf over groups */
     uint8_t *idx;        /* [ntiles][nslots/2][planes][32]: byte r = idx(slot 2p) | idx(slot 2p+1) << 4 */
-    float *scale;        /* [ntiles][ngroups][32] */
-    float *offset;       /* [ntiles][ngroups][32] (INTn) or NULL (ternary) */
+    float *scale;        /* per row: [ntiles * 32] f32 (row r at r), else NULL */
+    /* Per group: [ntiles][ngroups][nsm][32] f16, s_g of the tile's 32 rows then (INTn) m_g: one
+     * 64- or 128-byte line per tile and group. Every per-group source stores f16 (lut_int<n>,
+     * TQ1_0/TQ2_0), so the values are exact, and the stream is half of what f32 copies read. */
+    uint16_t *gsm;
+    int nsm;             /* f16 rows per group in gsm: 1 (ternary) or 2 (INTn: scale and offset) */
     /* Baseline layout (lt_qweight_add_baseline): per row, codes c (ternary t + 1, INTn q) packed
      * 2 bits (128 weights in 32 bytes, byte j = c[j], c[j+32], c[j+64], c[j+96] at bits 6,4,2,0)
      * or 4 bits (32 weights in 16 bytes, byte j = c[j] | c[j+16] << 4), rows of kb weights. */
@@ -44,6 +49,18 @@ struct lt_qweight {
 };
 
 static inline size_t lt_qw_tile_bytes(const lt_qweight *w) { return (size_t)(w->nslots / 2) * (size_t)w->planes * LT_TILE; }
+/* INTn weights add m_g · Σx per group (ternary weights have no offsets). */
+static inline bool lt_qw_has_offset(const lt_qweight *w) { return w->kind == LT_QK_PLANES; }
+/* Group g of tile `tile` in gsm: s_g of rows 0..31 at [0, 32), m_g (INTn) at [32, 64). */
+static inline const uint16_t *lt_qw_gsm(const lt_qweight *w, int64_t tile, int64_t g) {
+    return w->gsm + (size_t)(tile * w->ngroups + g) * (size_t)w->nsm * LT_TILE;
+}
+/* s_g and m_g (0 for ternary) of one row as floats, for the scalar group ends. */
+static inline void lt_qw_group_sm(const lt_qweight *w, int64_t row, int64_t g, float *s, float *m) {
+    const uint16_t *sm = lt_qw_gsm(w, row / LT_TILE, g) + row % LT_TILE;
+    *s = lt_fp16_to_fp32(sm[0]);
+    *m = lt_qw_has_offset(w) ? lt_fp16_to_fp32(sm[LT_TILE]) : 0.0f;
+}
 static inline int64_t lt_qw_group_slots(const lt_qweight *w) { return w->group / w->kslot; }
 /* The code of weight (row, k) read back from the LUT layout: t (ternary) or q (planes). */
 int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k);
@@ -111,7 +128,7 @@ static inline void lt_vlut_store_outputs(const lt_qweight *w, const lt_act *a, i
                                          const int32_t (*ipart)[LT_VLUT_NB], const float (*fpart)[LT_VLUT_NB], float *y) {
     for (int64_t i = 0; i < rows && row0 + i < w->m; i++) {
         int64_t row = row0 + i;
-        float s = w->scale[(size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE)];
+        float s = w->per_row ? w->scale[row] : 0.0f;
         for (int64_t t = 0; t < LT_VLUT_NB && tok0 + t < a->n; t++) {
             int64_t tok = tok0 + t;
             y[tok * w->m + row] = w->per_row ? (float)ipart[i][t] * (s * a->scale[tok]) : fpart[i][t] * a->scale[tok];

@@ -136,12 +136,42 @@ static int slot_index(const lt_qweight *w, const int8_t *c, int64_t s, int j) {
     return ((q[0] >> j) & 1) | ((q[1] >> j) & 1) << 1 | ((q[2] >> j) & 1) << 2 | ((q[3] >> j) & 1) << 3;
 }
 
+/* f16 bits of x if the conversion is exact (per-group scales of every source are f16 values). */
+static bool exact_f16(float x, uint16_t *out) {
+    *out = lt_fp32_to_fp16(x);
+    return lt_fp16_to_fp32(*out) == x || isnan(x);
+}
+
+static bool pack_scales(lt_qweight *w, const unpacked *u) {
+    size_t rows = (size_t)w->ntiles * LT_TILE;
+    if (w->per_row) {
+        w->scale = lt_aligned_alloc(64, rows * sizeof(float));
+        if (!w->scale) return false;
+        for (size_t r = 0; r < rows; r++) w->scale[r] = u->scale[r];
+        return true;
+    }
+    w->nsm = lt_qw_has_offset(w) ? 2 : 1;
+    w->gsm = lt_aligned_alloc(64, rows * (size_t)w->ngroups * (size_t)w->nsm * sizeof(uint16_t));
+    if (!w->gsm) return false;
+    for (int64_t tile = 0; tile < w->ntiles; tile++)
+        for (int64_t g = 0; g < w->ngroups; g++) {
+            uint16_t *dst = (uint16_t *)lt_qw_gsm(w, tile, g);
+            for (int r = 0; r < LT_TILE; r++) {
+                size_t src = (size_t)(tile * LT_TILE + r) * (size_t)w->ngroups + (size_t)g;
+                bool ok = exact_f16(u->scale[src], &dst[r]) && (w->nsm == 1 || exact_f16(u->offset[src], &dst[LT_TILE + r]));
+                if (!ok)
+                    return lt_set_error("lt_qweight_from_tensor: group scale %g / offset %g of row %lld is not an f16 value",
+                                        (double)u->scale[src], (double)(u->offset ? u->offset[src] : 0.0f),
+                                        (long long)(tile * LT_TILE + r));
+            }
+        }
+    return true;
+}
+
 static bool pack(lt_qweight *w, const unpacked *u) {
-    size_t tile_bytes = lt_qw_tile_bytes(w), per_tile = (size_t)w->ngroups * LT_TILE;
+    size_t tile_bytes = lt_qw_tile_bytes(w);
     w->idx = lt_aligned_alloc(64, (size_t)w->ntiles * tile_bytes);
-    w->scale = lt_aligned_alloc(64, (size_t)w->ntiles * per_tile * sizeof(float));
-    if (u->offset) w->offset = lt_aligned_alloc(64, (size_t)w->ntiles * per_tile * sizeof(float));
-    if (!w->idx || !w->scale || (u->offset && !w->offset)) return false;
+    if (!w->idx) return false;
     for (int64_t tile = 0; tile < w->ntiles; tile++) {
         uint8_t *dst = w->idx + (size_t)tile * tile_bytes;
         for (int64_t p = 0; p < w->nslots / 2; p++)
@@ -150,15 +180,8 @@ static bool pack(lt_qweight *w, const unpacked *u) {
                     const int8_t *c = u->codes + (tile * LT_TILE + r) * w->kp;
                     *dst = (uint8_t)(slot_index(w, c, 2 * p, j) | slot_index(w, c, 2 * p + 1, j) << 4);
                 }
-        for (int64_t g = 0; g < w->ngroups; g++)
-            for (int r = 0; r < LT_TILE; r++) {
-                size_t src = (size_t)(tile * LT_TILE + r) * (size_t)w->ngroups + (size_t)g;
-                size_t at = (size_t)tile * per_tile + (size_t)g * LT_TILE + (size_t)r;
-                w->scale[at] = u->scale[src];
-                if (w->offset) w->offset[at] = u->offset[src];
-            }
     }
-    return true;
+    return pack_scales(w, u);
 }
 
 int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k) {
@@ -204,14 +227,15 @@ void lt_qweight_free(lt_qweight *w) {
     if (!w) return;
     lt_aligned_free(w->idx);
     lt_aligned_free(w->scale);
-    lt_aligned_free(w->offset);
+    lt_aligned_free(w->gsm);
     lt_aligned_free(w->base);
     lt_aligned_free(w->f32);
     free(w);
 }
 
 static size_t scale_bytes(const lt_qweight *w) {
-    return (size_t)w->ntiles * LT_TILE * (size_t)w->ngroups * sizeof(float) * (w->offset ? 2 : 1);
+    size_t rows = (size_t)w->ntiles * LT_TILE;
+    return w->per_row ? rows * sizeof(float) : rows * (size_t)w->ngroups * (size_t)w->nsm * sizeof(uint16_t);
 }
 
 size_t lt_qweight_bytes(const lt_qweight *w) { return (size_t)w->ntiles * lt_qw_tile_bytes(w) + scale_bytes(w); }
@@ -265,9 +289,14 @@ bool lt_qweight_add_f32(lt_qweight *w) {
     for (int64_t r = 0; r < w->m; r++) {
         int64_t tile = r / LT_TILE, lane = r % LT_TILE;
         for (int64_t k = 0; k < w->k; k++) {
-            size_t at = (size_t)(tile * w->ngroups + k / w->group) * LT_TILE + (size_t)lane;
             float q = (float)lt_qw_code(w, r, k);
-            f[r * w->k + k] = w->offset ? w->scale[at] * q + w->offset[at] : q * w->scale[at];
+            if (w->per_row) {
+                f[r * w->k + k] = q * w->scale[r];
+                continue;
+            }
+            const uint16_t *sm = lt_qw_gsm(w, tile, k / w->group) + lane;
+            float s = lt_fp16_to_fp32(sm[0]);
+            f[r * w->k + k] = w->nsm == 2 ? s * q + lt_fp16_to_fp32(sm[LT_TILE]) : q * s;
         }
     }
     w->f32 = f;
@@ -288,8 +317,8 @@ lt_qweight *lt_qweight_clone(const lt_qweight *w) {
     *c = *w;
     bool ok = true;
     c->idx = dup(w->idx, (size_t)w->ntiles * lt_qw_tile_bytes(w), &ok);
-    c->scale = dup(w->scale, scale_bytes(w) / (w->offset ? 2 : 1), &ok);
-    c->offset = dup(w->offset, scale_bytes(w) / 2, &ok);
+    c->scale = dup(w->scale, scale_bytes(w), &ok);
+    c->gsm = dup(w->gsm, scale_bytes(w), &ok);
     c->base = dup(w->base, (size_t)w->m * (size_t)w->kb * (size_t)w->base_bits / 8 + 64, &ok);
     c->f32 = dup(w->f32, (size_t)w->m * (size_t)w->k * sizeof(float) + 64, &ok);
     if (!ok) {

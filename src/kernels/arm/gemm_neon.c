@@ -111,12 +111,14 @@ static void block_vmlal(const uint8_t *codes, int64_t nq, int64_t chunk, const i
     }
 }
 
+/* Four f16 scales as floats (exact). */
+static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+
 /* End of scale group g: f = fmaf(s, (float)dot, f) [+ fmaf(m, (float)Σx, f)], dot = ip (- Σx for
  * ternary codes); ip restarts at zero. */
 static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t g, int64_t tok0, int nt,
                       int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
-    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE;
-    const float *s = w->scale + at, *m = w->offset ? w->offset + at : NULL;
+    const uint16_t *s = lt_qw_gsm(w, tile, g), *m = lt_qw_has_offset(w) ? s + LT_TILE : NULL;
     bool ternary = w->kind == LT_QK_TERNARY;
     for (int t = 0; t < nt; t++) {
         int32_t sum = a->gsum[(tok0 + t) * a->gsum_ngroups + g];
@@ -124,8 +126,8 @@ static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_
         float32x4_t fsum = vdupq_n_f32((float)sum);
         for (int r = 0; r < LT_TILE; r += 4) {
             float32x4_t dot = vcvtq_f32_s32(vsubq_s32(vld1q_s32(ip[t] + r), sub));
-            float32x4_t f = vfmaq_f32(vld1q_f32(fp[t] + r), vld1q_f32(s + r), dot);
-            if (m) f = vfmaq_f32(f, vld1q_f32(m + r), fsum);
+            float32x4_t f = vfmaq_f32(vld1q_f32(fp[t] + r), load_f16x4(s + r), dot);
+            if (m) f = vfmaq_f32(f, load_f16x4(m + r), fsum);
             vst1q_f32(fp[t] + r, f);
             vst1q_s32(ip[t] + r, vdupq_n_s32(0));
         }
@@ -135,7 +137,7 @@ static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_
 /* y for the block's tokens and the tile's rows: per row (float)(ip - Σx) * (s * a), else fp * a. */
 static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t tok0, int nt,
                           int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE], float *y) {
-    const float *s = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
+    const float *s = w->per_row ? w->scale + tile * LT_TILE : NULL;
     int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
     for (int t = 0; t < nt; t++) {
         int64_t tok = tok0 + t;

@@ -59,6 +59,9 @@ static inline __attribute__((always_inline)) void tile_dot(const uint8_t *wt, co
     }
 }
 
+/* Four f16 scales as floats (exact). */
+static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
+
 static void store_rows(const lt_qweight *w, int64_t tile, float *yn, const float32x4_t out[8]) {
     int64_t row0 = tile * LT_TILE;
     float tmp[LT_TILE];
@@ -72,25 +75,24 @@ static inline __attribute__((always_inline)) void gemv_tiles(const lt_qweight *w
     int64_t stride = a->gemv_slots[w->kind] * 32, gpairs = lt_qw_group_slots(w) / 2;
     for (int64_t tile = t0; tile < t1; tile++) {
         const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
-        const float *sc = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
-        const float *of = w->offset ? w->offset + (sc - w->scale) : NULL;
         for (int64_t n = 0; n < a->n; n++) {
             const uint8_t *tab = a->gemv_tab[w->kind] + n * stride;
             float32x4_t act = vdupq_n_f32(a->scale[n]), out[8];
             int32x4_t d[8];
             if (w->per_row) {
                 tile_dot(wt, tab, 0, w->nslots / 2, P, d);
+                const float *sc = w->scale + tile * LT_TILE;
                 for (int i = 0; i < 8; i++) out[i] = vmulq_f32(vcvtq_f32_s32(d[i]), vmulq_f32(vld1q_f32(sc + 4 * i), act));
             } else {
                 float32x4_t f[8];
                 for (int i = 0; i < 8; i++) f[i] = vdupq_n_f32(0.0f);
                 for (int64_t g = 0; g < w->ngroups; g++) {
                     tile_dot(wt, tab, g * gpairs, (g + 1) * gpairs, P, d);
-                    const float *sg = sc + g * LT_TILE;
-                    for (int i = 0; i < 8; i++) f[i] = vfmaq_f32(f[i], vld1q_f32(sg + 4 * i), vcvtq_f32_s32(d[i]));
-                    if (of) {
+                    const uint16_t *sm = lt_qw_gsm(w, tile, g);
+                    for (int i = 0; i < 8; i++) f[i] = vfmaq_f32(f[i], load_f16x4(sm + 4 * i), vcvtq_f32_s32(d[i]));
+                    if (lt_qw_has_offset(w)) {
                         float32x4_t sum = vdupq_n_f32((float)a->gsum[n * a->gsum_ngroups + g]);
-                        for (int i = 0; i < 8; i++) f[i] = vfmaq_f32(f[i], vld1q_f32(of + g * LT_TILE + 4 * i), sum);
+                        for (int i = 0; i < 8; i++) f[i] = vfmaq_f32(f[i], load_f16x4(sm + LT_TILE + 4 * i), sum);
                     }
                 }
                 for (int i = 0; i < 8; i++) out[i] = vmulq_f32(f[i], act);
@@ -165,12 +167,12 @@ static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w
                 if (w->per_row) continue;
                 const float *gs = a->gsumf ? a->gsumf + (b * a->gsum_ngroups + g) * NB : NULL;
                 for (int64_t i = 0; i < rows; i++) {
-                    int64_t tile = c0 + i / LT_TILE, lane = i % LT_TILE;
-                    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE + (size_t)lane;
-                    float32x4_t s = vdupq_n_f32(w->scale[at]);
+                    float sg, mg;
+                    lt_qw_group_sm(w, c0 * LT_TILE + i, g, &sg, &mg);
+                    float32x4_t s = vdupq_n_f32(sg);
                     for (int q = 0; q < NB; q += 4) {
                         float32x4_t f = vfmaq_f32(vld1q_f32(fpart[i] + q), s, vcvtq_f32_s32(vld1q_s32(ipart[i] + q)));
-                        if (w->offset) f = vfmaq_f32(f, vdupq_n_f32(w->offset[at]), vld1q_f32(gs + q));
+                        if (gs) f = vfmaq_f32(f, vdupq_n_f32(mg), vld1q_f32(gs + q));
                         vst1q_f32(fpart[i] + q, f);
                         vst1q_s32(ipart[i] + q, vdupq_n_s32(0));
                     }

@@ -12,13 +12,10 @@
 
 /* y for one row given its codes c[kp] (t or q) and the int8 activations of one token. */
 static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const int8_t *xq, float a) {
-    int64_t tile = row / LT_TILE, lane = row % LT_TILE;
-    const float *s = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE + (size_t)lane;
-    const float *m = w->offset ? w->offset + (s - w->scale) : NULL;
     if (w->per_row) {
         int32_t dot = 0;
         for (int64_t k = 0; k < w->kp; k++) dot += c[k] * xq[k];
-        return (float)dot * (s[0] * a);
+        return (float)dot * (w->scale[row] * a);
     }
     float f = 0.0f;
     for (int64_t g = 0; g < w->ngroups; g++) {
@@ -27,8 +24,10 @@ static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const
             dot += c[k] * xq[k];
             sum += xq[k];
         }
-        f = fmaf(s[g * LT_TILE], (float)dot, f);
-        if (m) f = fmaf(m[g * LT_TILE], (float)sum, f);
+        float s, m;
+        lt_qw_group_sm(w, row, g, &s, &m);
+        f = fmaf(s, (float)dot, f);
+        if (lt_qw_has_offset(w)) f = fmaf(m, (float)sum, f);
     }
     return f * a;
 }

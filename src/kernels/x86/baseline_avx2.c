@@ -72,23 +72,23 @@ void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t 
     bool ternary = w->kind == LT_QK_TERNARY;
     for (int64_t row = r0; row < r1; row++) {
         const uint8_t *src = w->base + (size_t)row * row_bytes;
-        const float *s = w->scale + (size_t)((row / LT_TILE) * w->ngroups) * LT_TILE + (size_t)(row % LT_TILE);
-        const float *m = w->offset ? w->offset + (s - w->scale) : NULL;
         for (int64_t n = 0; n < a->n; n++) {
             const int8_t *xq = a->xq + n * a->kx;
             const int32_t *gsum = a->gsum + n * a->gsum_ngroups;
             if (w->per_row) {
                 int32_t dot = units_dot(src, w->base_bits, xq, 0, w->kp / 32 + (w->kp % 32 != 0));
                 if (ternary) dot -= gsum[0];
-                y[n * w->m + row] = (float)dot * (s[0] * a->scale[n]);
+                y[n * w->m + row] = (float)dot * (w->scale[row] * a->scale[n]);
                 continue;
             }
             float f = 0.0f;
             for (int64_t g = 0; g < w->ngroups; g++) {
                 int32_t dot = units_dot(src, w->base_bits, xq, g * gunits, (g + 1) * gunits);
                 if (ternary) dot -= gsum[g];
-                f = fmaf(s[g * LT_TILE], (float)dot, f);
-                if (m) f = fmaf(m[g * LT_TILE], (float)gsum[g], f);
+                float s, m;
+                lt_qw_group_sm(w, row, g, &s, &m);
+                f = fmaf(s, (float)dot, f);
+                if (!ternary) f = fmaf(m, (float)gsum[g], f);
             }
             y[n * w->m + row] = f * a->scale[n];
         }

@@ -25,6 +25,9 @@ static inline __m256i broadcast4(const int8_t *x) {
     return _mm256_set1_epi32(v);
 }
 
+/* Eight f16 scales as floats (exact: F16C). */
+static inline __m256 load_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
 /* Ternary: kquad q of row r is index byte b = wt[32q + r] (one slot pair); byte i of its code dword
  * is (b >> 2i) & 3. With b zero-extended into a dword, b | b << 6 | b << 12 | b << 18 has bits
  * 2i, 2i+1 of b at bits 8i, 8i+1 (no other shifted copy reaches those two bits). */
@@ -160,8 +163,7 @@ static void block_dot1(const uint8_t *codes, int64_t nq, int64_t chunk, const in
  * dot = ip (- Σx for ternary codes); ip restarts at zero. */
 static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t g, int64_t tok0, int nt,
                       int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
-    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE;
-    const float *s = w->scale + at, *m = w->offset ? w->offset + at : NULL;
+    const uint16_t *s = lt_qw_gsm(w, tile, g), *m = lt_qw_has_offset(w) ? s + LT_TILE : NULL;
     bool ternary = w->kind == LT_QK_TERNARY;
     for (int t = 0; t < nt; t++) {
         int32_t sum = a->gsum[(tok0 + t) * a->gsum_ngroups + g];
@@ -170,8 +172,8 @@ static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_
         for (int r = 0; r < 4; r++) {
             __m256i *d = (__m256i *)(ip[t] + 8 * r);
             __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_load_si256(d), sub));
-            __m256 f = _mm256_fmadd_ps(_mm256_loadu_ps(s + 8 * r), dot, _mm256_load_ps(fp[t] + 8 * r));
-            if (m) f = _mm256_fmadd_ps(_mm256_loadu_ps(m + 8 * r), fsum, f);
+            __m256 f = _mm256_fmadd_ps(load_f16x8(s + 8 * r), dot, _mm256_load_ps(fp[t] + 8 * r));
+            if (m) f = _mm256_fmadd_ps(load_f16x8(m + 8 * r), fsum, f);
             _mm256_store_ps(fp[t] + 8 * r, f);
             _mm256_store_si256(d, _mm256_setzero_si256());
         }
@@ -182,7 +184,7 @@ static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_
  * registers and go straight into the float step, f_t = fmaf(s, (float)dot_t, f_t) [+ fmaf(m,
  * (float)Σx_t, f_t)], instead of a round trip through ip and a second pass (group_end). */
 static void block_group2(const uint8_t *codes, int64_t nq, int64_t chunk, const int8_t *x0, const int8_t *x1,
-                         const float *s, const float *m, const int32_t sum[2], bool ternary, float (*fp)[LT_TILE]) {
+                         const uint16_t *s, const uint16_t *m, const int32_t sum[2], bool ternary, float (*fp)[LT_TILE]) {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256i da[4], db[4];
     for (int r = 0; r < 4; r++) da[r] = db[r] = _mm256_setzero_si256();
@@ -200,8 +202,8 @@ static void block_group2(const uint8_t *codes, int64_t nq, int64_t chunk, const 
         __m256 fsum = _mm256_set1_ps((float)sum[t]);
         for (int r = 0; r < 4; r++) {
             __m256 dot = _mm256_cvtepi32_ps(_mm256_sub_epi32(d[r], sub));
-            __m256 f = _mm256_fmadd_ps(_mm256_loadu_ps(s + 8 * r), dot, _mm256_load_ps(fp[t] + 8 * r));
-            if (m) f = _mm256_fmadd_ps(_mm256_loadu_ps(m + 8 * r), fsum, f);
+            __m256 f = _mm256_fmadd_ps(load_f16x8(s + 8 * r), dot, _mm256_load_ps(fp[t] + 8 * r));
+            if (m) f = _mm256_fmadd_ps(load_f16x8(m + 8 * r), fsum, f);
             _mm256_store_ps(fp[t] + 8 * r, f);
         }
     }
@@ -210,7 +212,7 @@ static void block_group2(const uint8_t *codes, int64_t nq, int64_t chunk, const 
 /* y for the block's tokens and the tile's rows: per row (float)(ip - Σx) * (s * a), else fp * a. */
 static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t tok0, int nt,
                           int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE], float *y) {
-    const float *s = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
+    const float *s = w->per_row ? w->scale + tile * LT_TILE : NULL;
     int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
     for (int t = 0; t < nt; t++) {
         int64_t tok = tok0 + t;
@@ -246,8 +248,8 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
             memset(ip, 0, (size_t)nt * sizeof ip[0]);
             memset(fp, 0, (size_t)nt * sizeof fp[0]);
             for (int64_t g = 0; g < w->ngroups; g++) {
-                size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE;
-                const float *sg = w->scale + at, *mg = w->offset ? w->offset + at : NULL;
+                const uint16_t *sg = w->per_row ? NULL : lt_qw_gsm(w, tile, g);
+                const uint16_t *mg = sg && lt_qw_has_offset(w) ? sg + LT_TILE : NULL;
                 const int32_t *gsum = a->gsum + tok0 * a->gsum_ngroups + g;
                 for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
                     int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);

@@ -161,6 +161,9 @@ static __attribute__((noinline)) void tern_dot(const uint8_t *wt, const uint8_t 
     }
 }
 
+/* Eight f16 scales as floats (exact: F16C). */
+static inline __m256 load_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
+
 static void store_rows(const lt_qweight *w, int64_t tile, float *yn, const __m256 out[4]) {
     int64_t row0 = tile * LT_TILE;
     if (row0 + LT_TILE <= w->m) {
@@ -187,8 +190,6 @@ static inline __attribute__((always_inline)) void tile_token(const lt_qweight *w
                                                              int64_t n, float *y, const int P, const bool tern) {
     const uint8_t *wt = w->idx + (size_t)tile * lt_qw_tile_bytes(w);
     const uint8_t *tab = a->gemv_tab[w->kind] + n * a->gemv_slots[w->kind] * 32;
-    const float *sc = w->scale + (size_t)tile * (size_t)w->ngroups * LT_TILE;
-    const float *of = w->offset ? w->offset + (sc - w->scale) : NULL;
     int64_t gpairs = lt_qw_group_slots(w) / 2;
     __m256 act = _mm256_set1_ps(a->scale[n]), out[4];
     __m256i d[4];
@@ -196,6 +197,7 @@ static inline __attribute__((always_inline)) void tile_token(const lt_qweight *w
         set_bias(d, w->nslots / 2, P, tern);
         if (tern) tern_dot(wt, tab, 0, w->nslots / 2, d);
         else planes_dot(wt, tab, 0, w->nslots / 2, P, d);
+        const float *sc = w->scale + tile * LT_TILE;
         for (int i = 0; i < 4; i++)
             out[i] = _mm256_mul_ps(_mm256_cvtepi32_ps(d[i]), _mm256_mul_ps(_mm256_loadu_ps(sc + 8 * i), act));
     } else {
@@ -204,13 +206,11 @@ static inline __attribute__((always_inline)) void tile_token(const lt_qweight *w
             set_bias(d, gpairs, P, tern);
             if (tern) tern_dot(wt, tab, g * gpairs, (g + 1) * gpairs, d);
             else planes_dot(wt, tab, g * gpairs, (g + 1) * gpairs, P, d);
-            const float *sg = sc + g * LT_TILE;
-            for (int i = 0; i < 4; i++)
-                f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(sg + 8 * i), _mm256_cvtepi32_ps(d[i]), f[i]);
-            if (of) {
+            const uint16_t *sm = lt_qw_gsm(w, tile, g);
+            for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(load_f16x8(sm + 8 * i), _mm256_cvtepi32_ps(d[i]), f[i]);
+            if (!tern) {
                 __m256 sum = _mm256_set1_ps((float)a->gsum[n * a->gsum_ngroups + g]);
-                for (int i = 0; i < 4; i++)
-                    f[i] = _mm256_fmadd_ps(_mm256_loadu_ps(of + g * LT_TILE + 8 * i), sum, f[i]);
+                for (int i = 0; i < 4; i++) f[i] = _mm256_fmadd_ps(load_f16x8(sm + LT_TILE + 8 * i), sum, f[i]);
             }
         }
         for (int i = 0; i < 4; i++) out[i] = _mm256_mul_ps(f[i], act);

@@ -78,14 +78,14 @@ static inline __attribute__((always_inline)) void vlut_tiles(const lt_qweight *w
                 /* End of a scale group: f = fmaf(s, dot, f) [+ fmaf(m, Σq, f)] per row and token. */
                 const float *gs = a->gsumf ? a->gsumf + (b * a->gsum_ngroups + g) * NB : NULL;
                 for (int64_t i = 0; i < rows; i++) {
-                    int64_t tile = c0 + i / LT_TILE, lane = i % LT_TILE;
-                    size_t at = (size_t)(tile * w->ngroups + g) * LT_TILE + (size_t)lane;
-                    __m256 s = _mm256_set1_ps(w->scale[at]);
+                    float sg, mg;
+                    lt_qw_group_sm(w, c0 * LT_TILE + i, g, &sg, &mg);
+                    __m256 s = _mm256_set1_ps(sg);
                     for (int q = 0; q < NB; q += 8) {
                         __m256 f = _mm256_load_ps(fpart[i] + q);
                         __m256i d = _mm256_load_si256((const __m256i *)(ipart[i] + q));
                         f = _mm256_fmadd_ps(s, _mm256_cvtepi32_ps(d), f);
-                        if (w->offset) f = _mm256_fmadd_ps(_mm256_set1_ps(w->offset[at]), _mm256_loadu_ps(gs + q), f);
+                        if (gs) f = _mm256_fmadd_ps(_mm256_set1_ps(mg), _mm256_loadu_ps(gs + q), f);
                         _mm256_store_ps(fpart[i] + q, f);
                         _mm256_store_si256((__m256i *)(ipart[i] + q), _mm256_setzero_si256());
                     }
