@@ -1,0 +1,49 @@
+/* Ternary vector-LUT GEMM over groups of three weights ("tlut"), for prompt processing with
+ * per-row ternary weights (BitNet) on AVX2. Results equal lt_gemv_ref bit for bit.
+ *
+ * For a block of 32 tokens and a group g of three consecutive weights k = 3g .. 3g+2, a table of
+ * 27 rows of 32 int16 (one per token):
+ *   E_g[c][t] = Σ_i (c_i - 1) · x_t[3g + i],   c = c0 + 3 c1 + 9 c2,  c_i = t_i + 1 ∈ {0, 1, 2}
+ * (|E| <= 3 · 128 = 384). Per weight row: acc[t] += E_g[code(row, g)][t] over the groups, int16
+ * for at most LT_TLUT_WIDEN groups (80 · 384 < 32768), then int32; y = (float)dot * (s * a).
+ * One byte load and two 256-bit adds (each with its table load) per 96 multiply-adds, against
+ * ~10 µops per 96 in the int8 GEMM (gemm_avx2.c). docs/kernels.md, "Ternary group LUT GEMM". */
+#ifndef LUTLM_KERNELS_TLUT_H
+#define LUTLM_KERNELS_TLUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernels/kernels_impl.h"
+
+#define LT_TLUT_NB 32      /* tokens per table block: 32 int16 = two 256-bit vectors */
+#define LT_TLUT_ENTRY 64   /* bytes per table row (32 int16 of one code c) */
+#define LT_TLUT_GROUP (27 * LT_TLUT_ENTRY) /* bytes of one group's table (1728) */
+#define LT_TLUT_KG 16      /* groups per K-block: 27 KB of tables, kept in L1 while the rows use them */
+#define LT_TLUT_WIDEN 80   /* groups added in int16 before widening to int32: 80 · 384 < 32768 */
+#define LT_TLUT_TILES 8    /* tiles (32 rows each) per work unit: int16/int32 partials of 256 rows */
+#define LT_TLUT_TOKENS 128 /* tokens per parallel region: bounds the tables (K = 6912: 4 x 4 MB) */
+#define LT_TLUT_MIN_N 16   /* AUTO picks the tlut GEMM from this many tokens (measured break-even) */
+
+/* Groups of three weights the tables cover: K padded to 12 (four groups come from three code
+ * bytes of a row); weights past kp are zero. */
+static inline int64_t lt_tlut_groups(const lt_qweight *w) { return (w->kp + 11) / 12 * 4; }
+
+/* Does the kernel handle w (ternary, one scale per row)? */
+static inline bool lt_tlut_supports(const lt_qweight *w) { return w->kind == LT_QK_TERNARY && w->per_row; }
+
+#ifdef LUTLM_HAVE_X86_KERNELS
+/* Whether AUTO uses the tlut GEMM for these weights and n tokens on AVX2 (lt_tlut_supports, n >=
+ * LT_TLUT_MIN_N, switched on). Off by default for now; env LUTLM_TLUT=1 or lt_tlut_set_auto(true)
+ * turns it on (else the int8 GEMM runs), for comparisons in one build. */
+bool lt_tlut_auto(const lt_qweight *w, int64_t n);
+void lt_tlut_set_auto(bool on);
+
+/* y_i = W_i · x for `count` weights (all lt_tlut_supports, same K as a) in parallel regions of up to
+ * LT_TLUT_TOKENS tokens: tables built once per region (split over the threads), then units of
+ * LT_TLUT_TILES tiles taken from a counter. Needs AVX2 (the caller checks the ISA). On out of
+ * memory the outputs are zeros and lt_error() is set. */
+void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool);
+#endif
+
+#endif
