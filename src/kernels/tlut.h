@@ -19,11 +19,13 @@
 #define LT_TLUT_NB 32      /* tokens per table block: 32 int16 = two 256-bit vectors */
 #define LT_TLUT_ENTRY 64   /* bytes per table row (32 int16 of one code c) */
 #define LT_TLUT_GROUP (27 * LT_TLUT_ENTRY) /* bytes of one group's table (1728) */
-#define LT_TLUT_KG 16      /* groups per K-block: 27 KB of tables, kept in L1 while the rows use them */
+#define LT_TLUT_KG 16      /* groups per K-block: 27 KB of tables, built in L1 and used by all rows of a unit */
 #define LT_TLUT_WIDEN 80   /* groups added in int16 before widening to int32: 80 · 384 < 32768 */
-#define LT_TLUT_TILES 8    /* tiles (32 rows each) per work unit: int16/int32 partials of 256 rows */
-#define LT_TLUT_TOKENS 128 /* tokens per parallel region: bounds the tables (K = 6912: 4 x 4 MB) */
-#define LT_TLUT_MIN_N 16   /* AUTO picks the tlut GEMM from this many tokens (measured break-even) */
+#define LT_TLUT_TILES 32   /* tiles (32 rows each) per work unit at most: the tables are built once per 1024 rows */
+#define LT_TLUT_TOKENS 128 /* tokens per parallel region: bounds the transposed activations (K = 6912: 1.8 MB) */
+#define LT_TLUT_MIN_N 32   /* AUTO: from one full token block, and only if the padding of the last block
+                            * is at most n / 8 tokens (a partial block costs a full one: 16 tokens run
+                            * at 0.7x the int8 GEMM, 32 and 64 at 1.2x, 48 at 0.9x) */
 
 /* Groups of three weights the tables cover: K padded to 12 (four groups come from three code
  * bytes of a row); weights past kp are zero. */
@@ -33,8 +35,8 @@ static inline int64_t lt_tlut_groups(const lt_qweight *w) { return (w->kp + 11) 
 static inline bool lt_tlut_supports(const lt_qweight *w) { return w->kind == LT_QK_TERNARY && w->per_row; }
 
 #ifdef LUTLM_HAVE_X86_KERNELS
-/* Whether AUTO uses the tlut GEMM for these weights and n tokens on AVX2 (lt_tlut_supports, n >=
- * LT_TLUT_MIN_N, switched on). Off by default for now; env LUTLM_TLUT=1 or lt_tlut_set_auto(true)
+/* Whether AUTO uses the tlut GEMM for these weights and n tokens on AVX2 (lt_tlut_supports, n as
+ * LT_TLUT_MIN_N says, switched on). Off by default for now; env LUTLM_TLUT=1 or lt_tlut_set_auto(true)
  * turns it on (else the int8 GEMM runs), for comparisons in one build. */
 bool lt_tlut_auto(const lt_qweight *w, int64_t n);
 void lt_tlut_set_auto(bool on);

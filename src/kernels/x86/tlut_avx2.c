@@ -1,14 +1,18 @@
 /* AVX2 ternary group-LUT GEMM (see tlut.h and docs/kernels.md, "Ternary group LUT GEMM").
  * Results equal lt_gemv_ref bit for bit.
  *
- * Per parallel region (up to LT_TLUT_TOKENS tokens): the threads first build the tables of every
- * block of 32 tokens, tab[block][group][27 codes][32 tokens] int16 (each group 1728 bytes, each
- * code's row one 64-byte line), then take work units (a weight's 256-row chunk x one token block)
- * from a counter. A unit, per K-block of 16 groups (27 KB of tables, in L1 while all 256 rows use
- * them): decode the codes of each tile into bytes code * 8 [group][32 rows], then per row
- *   acc[0..31] += E_g[code] (2 x vpaddw with the table row as memory operand, 32 tokens)
- * over the 16 groups in registers, added into the row's int16 partials; every <= 80 groups these
- * are widened into int32 partials, and at the end y = (float)dot * (s * a) per row and token. */
+ * Per parallel region (up to LT_TLUT_TOKENS tokens): the threads first transpose the int8
+ * activations of each block of 32 tokens into int16 rows xt[k][32 tokens], then take work units
+ * (a weight's chunk of up to 1024 rows x one token block) from a counter. A unit, per K-block of
+ * 16 groups:
+ *   - builds the K-block's tables from xt, E_g[c][32 tokens] int16 (27 rows of 64 bytes per group:
+ *     27 KB, written and then read from L1: built per unit instead of once per region, because
+ *     tables of the whole K are 18x the activations and came from L3 at every use);
+ *   - per tile, decodes the codes into bytes code * 8 [group][32 rows] (vpshufb, see below), then
+ *     per row acc[0..31] += E_g[code] over the 16 groups (one byte load and two vpaddw with the
+ *     table row as memory operand), added into the row's int16 partials;
+ *   - every <= 80 groups widens the partials into int32.
+ * At the end y = (float)dot * (s * a) per row and token, 8 x 8 at a time through a transpose. */
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -29,24 +33,32 @@ _Static_assert(LT_TLUT_ENTRY == NB * 2, "a table row is the int16 entries of the
 _Static_assert(LT_TLUT_WIDEN * 384 < 32768 && LT_TLUT_WIDEN >= KG, "int16 partials of LT_TLUT_WIDEN groups");
 _Static_assert(KG % 4 == 0, "K-blocks start at a multiple of four groups (three code bytes)");
 
-/* ---- tables ---- */
+/* ---- activations and tables ---- */
 
-/* Tables of groups [g0, g1) for the nt tokens from tok0 (entries of the other tokens of the block
- * are zero): E_g[c][t] = (c0 - 1) x_t[3g] + (c1 - 1) x_t[3g+1] + (c2 - 1) x_t[3g+2] at
- * tab + g * GROUP_BYTES + c * 64, c = c0 + 3 c1 + 9 c2. xq is zero past k (and not read past kx). */
-static void build_tables(const lt_act *a, int64_t tok0, int nt, int64_t g0, int64_t g1, uint8_t *tab) {
+/* xt[k][t] = x_t[k] as int16 for k in [k0, k1) and the nt tokens from tok0 (other tokens zero, and
+ * k past kx zero: xq is zero past k but only kx wide): the block's activations transposed, so that
+ * a table is built from three rows of 32 values. */
+static void transpose_block(const lt_act *a, int64_t tok0, int nt, int64_t k0, int64_t k1, int16_t *xt) {
+    for (int64_t k = k0; k < k1; k++) {
+        int16_t *row = xt + k * NB;
+        for (int t = 0; t < NB; t++) row[t] = 0;
+        if (k < a->kx)
+            for (int t = 0; t < nt; t++) row[t] = a->xq[(tok0 + t) * a->kx + k];
+    }
+}
+
+/* Tables of ng groups from g0 (xt: the block's transposed activations): E_g[c][t] = (c0 - 1)
+ * x_t[3g] + (c1 - 1) x_t[3g+1] + (c2 - 1) x_t[3g+2] at tab + (g - g0) * GROUP_BYTES + c * 64,
+ * c = c0 + 3 c1 + 9 c2. */
+static void build_tables(const int16_t *xt, int64_t g0, int ng, uint8_t *tab) {
     const __m256i zero = _mm256_setzero_si256();
-    for (int64_t g = g0; g < g1; g++) {
-        _Alignas(32) int16_t x[3][NB];
-        for (int i = 0; i < 3; i++) {
-            int64_t k = 3 * g + i;
-            for (int t = 0; t < NB; t++) x[i][t] = (t < nt && k < a->kx) ? a->xq[(tok0 + t) * a->kx + k] : 0;
-        }
-        __m256i *e = (__m256i *)(tab + g * GROUP_BYTES);
+    for (int gi = 0; gi < ng; gi++) {
+        const __m256i *x = (const __m256i *)(xt + 3 * (g0 + gi) * NB);
+        __m256i *e = (__m256i *)(tab + gi * GROUP_BYTES);
         for (int h = 0; h < 2; h++) { /* tokens 16h .. 16h + 15 */
             __m256i v[3][3];          /* v[i][c] = (c - 1) * x_i */
             for (int i = 0; i < 3; i++) {
-                __m256i xi = _mm256_load_si256((const __m256i *)(x[i] + 16 * h));
+                __m256i xi = _mm256_load_si256(x + 2 * i + h);
                 v[i][0] = _mm256_sub_epi16(zero, xi), v[i][1] = zero, v[i][2] = xi;
             }
             for (int c1 = 0; c1 < 3; c1++)
@@ -90,6 +102,10 @@ static void decode_codes(const uint8_t *wt, int64_t nbytes, int64_t g0, int ng, 
         __m256i v[3];
         for (int i = 0; i < 3; i++)
             v[i] = p + i < nbytes ? _mm256_loadu_si256((const __m256i *)(wt + (p + i) * LT_TILE)) : ones;
+        /* the same bytes of the next K-block: the tiles of a unit are as many streams (the
+         * hardware prefetcher follows few) */
+        _mm_prefetch((const char *)(wt + (p + 3 * KG / 4) * LT_TILE), _MM_HINT_T0);
+        _mm_prefetch((const char *)(wt + (p + 3 * KG / 4 + 2) * LT_TILE), _MM_HINT_T0);
         __m256i l0 = _mm256_and_si256(v[0], m15), h0 = _mm256_and_si256(_mm256_srli_epi16(v[0], 4), m15);
         __m256i l1 = _mm256_and_si256(v[1], m15), h1 = _mm256_and_si256(_mm256_srli_epi16(v[1], 4), m15);
         __m256i l2 = _mm256_and_si256(v[2], m15), h2 = _mm256_and_si256(_mm256_srli_epi16(v[2], 4), m15);
@@ -120,15 +136,15 @@ static inline __attribute__((always_inline)) void row_groups(const uint8_t *code
 
 /* One group of a full K-block in assembly: GCC recomputed every table address with three
  * instructions instead of a displacement (g * 1728) and the code byte as index (x 8). */
-#define TLUT_STEP(g, i)                                          \
+#define TLUT_STEP(g, i, a, b)                                    \
     "movzbl " #g "*32(%[c]), %k[" #i "]\n\t"                     \
-    "vpaddw " #g "*1728(%[t],%[" #i "],8), %[a0], %[a0]\n\t"     \
-    "vpaddw " #g "*1728+32(%[t],%[" #i "],8), %[a1], %[a1]\n\t"
-#define TLUT_STEPS8 TLUT_STEP(0, i0) TLUT_STEP(1, i1) TLUT_STEP(2, i0) TLUT_STEP(3, i1) \
-    TLUT_STEP(4, i0) TLUT_STEP(5, i1) TLUT_STEP(6, i0) TLUT_STEP(7, i1)
+    "vpaddw " #g "*1728(%[t],%[" #i "],8), %[" #a "], %[" #a "]\n\t"     \
+    "vpaddw " #g "*1728+32(%[t],%[" #i "],8), %[" #b "], %[" #b "]\n\t"
+#define TLUT_STEPS8 TLUT_STEP(0, i0, a0, a1) TLUT_STEP(1, i1, b0, b1) TLUT_STEP(2, i0, a0, a1) TLUT_STEP(3, i1, b0, b1) \
+    TLUT_STEP(4, i0, a0, a1) TLUT_STEP(5, i1, b0, b1) TLUT_STEP(6, i0, a0, a1) TLUT_STEP(7, i1, b0, b1)
 #if LT_TLUT_KG == 16
-#define TLUT_STEPS TLUT_STEPS8 TLUT_STEP(8, i0) TLUT_STEP(9, i1) TLUT_STEP(10, i0) TLUT_STEP(11, i1) \
-    TLUT_STEP(12, i0) TLUT_STEP(13, i1) TLUT_STEP(14, i0) TLUT_STEP(15, i1)
+#define TLUT_STEPS TLUT_STEPS8 TLUT_STEP(8, i0, a0, a1) TLUT_STEP(9, i1, b0, b1) TLUT_STEP(10, i0, a0, a1) TLUT_STEP(11, i1, b0, b1) \
+    TLUT_STEP(12, i0, a0, a1) TLUT_STEP(13, i1, b0, b1) TLUT_STEP(14, i0, a0, a1) TLUT_STEP(15, i1, b0, b1)
 #elif LT_TLUT_KG == 8
 #define TLUT_STEPS TLUT_STEPS8
 #endif
@@ -137,13 +153,17 @@ _Static_assert(GROUP_BYTES == 1728 && LT_TILE == 32, "TLUT_STEP's constants");
 /* The 32 rows of a tile over a full K-block (KG groups): p16[r] += Σ_g E_g[codes[g][r]]. */
 static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t (*p16)[NB]) {
 #if defined(__x86_64__)
-    __m256i a0, a1;
+    __m256i a0, a1, b0, b1;
     uint64_t i0, i1;
     int64_t n = LT_TILE;
     __asm__ volatile("1:\n\t" /* volatile: the results are in memory, not in the outputs */
             "vpxor %[a0], %[a0], %[a0]\n\t"
             "vpxor %[a1], %[a1], %[a1]\n\t"
+            "vpxor %[b0], %[b0], %[b0]\n\t"
+            "vpxor %[b1], %[b1], %[b1]\n\t"
             TLUT_STEPS
+            "vpaddw %[b0], %[a0], %[a0]\n\t"
+            "vpaddw %[b1], %[a1], %[a1]\n\t"
             "vpaddw (%[p]), %[a0], %[a0]\n\t"
             "vpaddw 32(%[p]), %[a1], %[a1]\n\t"
             "vmovdqa %[a0], (%[p])\n\t"
@@ -152,7 +172,7 @@ static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t
             "inc %[c]\n\t"
             "dec %[n]\n\t"
             "jnz 1b\n\t"
-            : [a0] "=&x"(a0), [a1] "=&x"(a1), [i0] "=&r"(i0), [i1] "=&r"(i1), [c] "+r"(codes), [p] "+r"(p16), [n] "+r"(n)
+            : [a0] "=&x"(a0), [a1] "=&x"(a1), [b0] "=&x"(b0), [b1] "=&x"(b1), [i0] "=&r"(i0), [i1] "=&r"(i1), [c] "+r"(codes), [p] "+r"(p16), [n] "+r"(n)
             : [t] "r"(tab)
             : "memory", "cc");
 #else
@@ -172,78 +192,116 @@ static void widen(int16_t (*p16)[NB], int32_t (*ip)[NB], int64_t rows) {
         }
 }
 
+/* r[k] = column k of the 8 x 8 int32 matrix whose rows are r[0..7]. */
+static inline void transpose8(__m256i r[8]) {
+    __m256 t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+        t[k] = _mm256_unpacklo_ps(_mm256_castsi256_ps(r[k]), _mm256_castsi256_ps(r[k + 1]));
+        t[k + 1] = _mm256_unpackhi_ps(_mm256_castsi256_ps(r[k]), _mm256_castsi256_ps(r[k + 1]));
+    }
+    for (int k = 0; k < 8; k += 4)
+        for (int h = 0; h < 2; h++) {
+            u[k + h] = _mm256_shuffle_ps(t[k + h], t[k + 2 + h], _MM_SHUFFLE(1, 0, 1, 0));
+            u[k + 2 + h] = _mm256_shuffle_ps(t[k + h], t[k + 2 + h], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+    /* u[0] = col 0 (rows 0-3 | 4-7 of lane halves), u[2] = col 1, u[1] = col 2, u[3] = col 3, u[4..7] rows 4-7 */
+    static const int col_of[4] = { 0, 2, 1, 3 };
+    for (int c = 0; c < 4; c++) {
+        __m256 lo = u[col_of[c]], hi = u[4 + col_of[c]];
+        r[c] = _mm256_castps_si256(_mm256_permute2f128_ps(lo, hi, 0x20));
+        r[c + 4] = _mm256_castps_si256(_mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+}
+
+/* y[tok0 + t][row0 + i] = (float)ip[i][t] * (s_row * a_tok) for nrows rows and nt tokens (the
+ * float operations of lt_gemv_ref), 8 rows x 8 tokens at a time through a transpose. */
+static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t row0, int64_t nrows, int64_t tok0, int nt,
+                          int32_t (*ip)[NB], float *y) {
+    int64_t i = 0;
+    for (; i + 8 <= nrows; i += 8) {
+        __m256 s = _mm256_loadu_ps(w->scale + row0 + i);
+        for (int t0 = 0; t0 < nt; t0 += 8) {
+            __m256i r[8];
+            for (int k = 0; k < 8; k++) r[k] = _mm256_load_si256((const __m256i *)(ip[i + k] + t0));
+            transpose8(r);
+            for (int k = 0; k < 8 && t0 + k < nt; k++) {
+                int64_t tok = tok0 + t0 + k;
+                __m256 sa = _mm256_mul_ps(s, _mm256_set1_ps(a->scale[tok]));
+                _mm256_storeu_ps(y + tok * w->m + row0 + i, _mm256_mul_ps(_mm256_cvtepi32_ps(r[k]), sa));
+            }
+        }
+    }
+    for (; i < nrows; i++)
+        for (int t = 0; t < nt; t++) y[(tok0 + t) * w->m + row0 + i] = (float)ip[i][t] * (w->scale[row0 + i] * a->scale[tok0 + t]);
+}
+
+/* A thread's working memory for one unit (rows of up to LT_TLUT_TILES tiles). */
 typedef struct {
-    int16_t p16[UNIT_ROWS][NB];
-    int32_t ip[UNIT_ROWS][NB];
-    uint8_t codes[KG * LT_TILE];
+    uint8_t tab[KG * GROUP_BYTES];   /* the K-block's tables (built by the unit: they stay in L1) */
+    uint8_t codes[KG * LT_TILE];     /* a tile's codes in the K-block */
+    int16_t p16[UNIT_ROWS][NB];      /* int16 partial dots (row, token) */
+    int32_t ip[UNIT_ROWS][NB];       /* int32 partial dots */
 } unit_scratch;
 
-/* Tiles [t0, t1) of w (at most LT_TLUT_TILES) for the nt tokens from tok0, whose tables are tab
- * ([ngroups] groups): y[tok][row] = (float)dot * (s * a) as lt_gemv_ref. */
-static void run_unit(const lt_qweight *w, const lt_act *a, const uint8_t *tab, int64_t ngroups, int64_t tok0, int nt,
-                     int64_t t0, int64_t t1, float *y) {
-    _Alignas(64) unit_scratch sc;
+/* Tiles [t0, t1) of w (at most LT_TLUT_TILES) for the nt tokens from tok0, whose transposed
+ * activations are xt ([ngroups * 3][32]): y[tok][row] = (float)dot * (s * a) as lt_gemv_ref. */
+static void run_unit(const lt_qweight *w, const lt_act *a, const int16_t *xt, int64_t ngroups, int64_t tok0, int nt,
+                     int64_t t0, int64_t t1, float *y, unit_scratch *sc) {
     int64_t rows = (t1 - t0) * LT_TILE, nbytes = w->nslots / 2, pending = 0;
     size_t tile_bytes = lt_qw_tile_bytes(w);
-    memset(sc.p16, 0, (size_t)rows * sizeof sc.p16[0]);
-    memset(sc.ip, 0, (size_t)rows * sizeof sc.ip[0]);
+    memset(sc->p16, 0, (size_t)rows * sizeof sc->p16[0]);
+    memset(sc->ip, 0, (size_t)rows * sizeof sc->ip[0]);
     for (int64_t g0 = 0; g0 < ngroups; g0 += KG) {
         int ng = (int)LT_MIN(KG, ngroups - g0);
-        const uint8_t *tk = tab + g0 * GROUP_BYTES, *next = g0 + KG < ngroups ? tk + KG * GROUP_BYTES : NULL;
-        int64_t pf_bytes = LT_MIN(KG, ngroups - g0 - KG) * GROUP_BYTES, pf_share = (pf_bytes / (t1 - t0) + 63) & ~63;
+        build_tables(xt, g0, ng, sc->tab);
         for (int64_t tile = t0; tile < t1; tile++) {
-            decode_codes(w->idx + (size_t)tile * tile_bytes, nbytes, g0, ng, sc.codes);
-            int16_t (*p16)[NB] = sc.p16 + (tile - t0) * LT_TILE;
-            if (next) /* the next K-block's tables into L2, a share per tile (the accesses are random) */
-                for (int64_t b = (tile - t0) * pf_share; b < LT_MIN((tile - t0 + 1) * pf_share, pf_bytes); b += 64)
-                    _mm_prefetch((const char *)next + b, _MM_HINT_T1);
-            if (ng == KG) tile_kblock(sc.codes, tk, p16);
+            decode_codes(w->idx + (size_t)tile * tile_bytes, nbytes, g0, ng, sc->codes);
+            int16_t (*p16)[NB] = sc->p16 + (tile - t0) * LT_TILE;
+            if (ng == KG) tile_kblock(sc->codes, sc->tab, p16);
             else
-                for (int r = 0; r < LT_TILE; r++) row_groups(sc.codes + r, tk, ng, p16[r]);
+                for (int r = 0; r < LT_TILE; r++) row_groups(sc->codes + r, sc->tab, ng, p16[r]);
         }
         pending += ng;
         if (pending + KG > LT_TLUT_WIDEN || g0 + KG >= ngroups) {
-            widen(sc.p16, sc.ip, rows);
+            widen(sc->p16, sc->ip, rows);
             pending = 0;
         }
     }
-    int64_t row0 = t0 * LT_TILE, nrows = LT_MIN(rows, w->m - row0);
-    for (int t = 0; t < nt; t++) {
-        float act = a->scale[tok0 + t], *yt = y + (tok0 + t) * w->m + row0;
-        for (int64_t i = 0; i < nrows; i++) yt[i] = (float)sc.ip[i][t] * (w->scale[row0 + i] * act);
-    }
+    store_outputs(w, a, t0 * LT_TILE, LT_MIN(rows, w->m - t0 * LT_TILE), tok0, nt, sc->ip, y);
 }
 
 /* ---- parallel regions ---- */
 
-enum { FILL_SHARES = 8 }; /* shares of the table groups (threads take them from a counter) */
+enum { FILL_SHARES = 8 }; /* shares of the transposition (threads take them from a counter) */
 
 typedef struct {
     const lt_qweight *const *ws;
     float *const *ys;
     int count;
     const lt_act *a;
-    uint8_t *tabs;   /* [nblocks][ngroups][27][32] int16 */
+    int16_t *xt;             /* [nblocks][ngroups * 3][32]: each block's activations transposed */
+    unit_scratch *scratch;   /* one per share of the region */
     int64_t ngroups, tok0;
     int ntok, nblocks;
     int64_t first_unit[LT_MATMUL_MANY_MAX + 1]; /* units of weight i: [first_unit[i], first_unit[i + 1]) */
+    int64_t chunk_tiles[LT_MATMUL_MANY_MAX];    /* tiles per row chunk of weight i */
     atomic_int next_fill, filled;
     atomic_llong next_unit;
 } tlut_job;
 
-/* Each thread fills shares of the tables (all token blocks, a range of groups), waits until every
- * share is there, then takes units: unit u of weight i is its chunk (u - first) / nblocks of
- * LT_TLUT_TILES tiles for token block (u - first) % nblocks (a chunk's code bytes are read for its
- * token blocks one after the other, while they are still in L2). */
+/* Each thread transposes shares of the activations, waits until every share is there, then takes
+ * units: unit u of weight i is its chunk (u - first) / nblocks of LT_TLUT_TILES tiles for token
+ * block (u - first) % nblocks (a chunk's code bytes are read for its token blocks one after the
+ * other, while they are still in L2). */
 static void tlut_task(void *ctx, int ith, int nth) {
-    (void)ith, (void)nth;
+    (void)nth;
     tlut_job *j = ctx;
+    int64_t kt = 3 * j->ngroups;
     for (int c; (c = atomic_fetch_add_explicit(&j->next_fill, 1, memory_order_relaxed)) < FILL_SHARES;) {
-        int64_t g0, g1;
-        lt_split_range(j->ngroups, 4, c, FILL_SHARES, &g0, &g1);
+        int64_t k0, k1;
+        lt_split_range(kt, 16, c, FILL_SHARES, &k0, &k1);
         for (int b = 0; b < j->nblocks; b++)
-            build_tables(j->a, j->tok0 + b * NB, (int)LT_MIN(NB, j->ntok - b * NB), g0, g1,
-                         j->tabs + (size_t)b * (size_t)j->ngroups * GROUP_BYTES);
+            transpose_block(j->a, j->tok0 + b * NB, (int)LT_MIN(NB, j->ntok - b * NB), k0, k1, j->xt + (size_t)b * (size_t)kt * NB);
         atomic_fetch_add_explicit(&j->filled, 1, memory_order_acq_rel);
     }
     /* Spin briefly, then yield: on an oversubscribed machine the thread we wait for may need this core. */
@@ -257,43 +315,48 @@ static void tlut_task(void *ctx, int ith, int nth) {
         while (u >= j->first_unit[i + 1]) i++;
         const lt_qweight *w = j->ws[i];
         int64_t local = u - j->first_unit[i], chunk = local / j->nblocks, b = local % j->nblocks;
-        int64_t t0 = chunk * LT_TLUT_TILES, t1 = LT_MIN(t0 + LT_TLUT_TILES, w->ntiles);
-        run_unit(w, j->a, j->tabs + (size_t)b * (size_t)j->ngroups * GROUP_BYTES, j->ngroups, j->tok0 + b * NB,
-                 (int)LT_MIN(NB, j->ntok - b * NB), t0, t1, j->ys[i]);
+        int64_t t0 = chunk * j->chunk_tiles[i], t1 = LT_MIN(t0 + j->chunk_tiles[i], w->ntiles);
+        run_unit(w, j->a, j->xt + (size_t)b * (size_t)kt * NB, j->ngroups, j->tok0 + b * NB, (int)LT_MIN(NB, j->ntok - b * NB),
+                 t0, t1, j->ys[i], j->scratch + ith);
     }
 }
 
-/* The calling thread's table buffer, kept for its next call (a prompt makes hundreds). */
-static _Thread_local uint8_t *tl_tabs;
+/* The calling thread's buffer (transposed activations + per-share scratch), kept for its next call
+ * (a prompt makes hundreds). */
+static _Thread_local uint8_t *tl_buf;
 static _Thread_local size_t tl_cap;
 
-static uint8_t *table_buffer(size_t bytes) {
-    if (tl_cap >= bytes) return tl_tabs;
-    lt_aligned_free(tl_tabs);
-    tl_tabs = lt_aligned_alloc(64, bytes);
-    tl_cap = tl_tabs ? bytes : 0;
-    return tl_tabs;
+static uint8_t *work_buffer(size_t bytes) {
+    if (tl_cap >= bytes) return tl_buf;
+    lt_aligned_free(tl_buf);
+    tl_buf = lt_aligned_alloc(64, bytes);
+    tl_cap = tl_buf ? bytes : 0;
+    return tl_buf;
 }
 
 void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool) {
+    int shares = pool ? lt_pool_threads(pool) : 1;
     for (int i0 = 0; i0 < count; i0 += LT_MATMUL_MANY_MAX) { /* at most LT_MATMUL_MANY_MAX weights per region */
         int cnt = (int)LT_MIN(LT_MATMUL_MANY_MAX, count - i0);
-        const lt_qweight *w = ws[i0];
-        int64_t ngroups = lt_tlut_groups(w);
+        int64_t ngroups = lt_tlut_groups(ws[i0]);
         int max_blocks = (int)((LT_MIN(a->n, LT_TLUT_TOKENS) + NB - 1) / NB);
-        uint8_t *tabs = table_buffer((size_t)LT_MAX(max_blocks, 1) * (size_t)ngroups * GROUP_BYTES);
-        if (!tabs) {
-            lt_set_error("lt_qweight_matmul_tlut: out of memory for the tables");
+        size_t xt_bytes = ((size_t)LT_MAX(max_blocks, 1) * (size_t)ngroups * 3 * NB * sizeof(int16_t) + 63) & ~(size_t)63;
+        uint8_t *buf = work_buffer(xt_bytes + (size_t)shares * sizeof(unit_scratch));
+        if (!buf) {
+            lt_set_error("lt_qweight_matmul_tlut: out of memory");
             for (int i = i0; i < i0 + cnt; i++) memset(ys[i], 0, (size_t)a->n * (size_t)ws[i]->m * sizeof(float));
             continue;
         }
         for (int64_t tok0 = 0; tok0 < a->n; tok0 += LT_TLUT_TOKENS) {
-            tlut_job j = { .ws = ws + i0, .ys = ys + i0, .count = cnt, .a = a, .tabs = tabs, .ngroups = ngroups, .tok0 = tok0 };
+            tlut_job j = { .ws = ws + i0, .ys = ys + i0, .count = cnt, .a = a, .xt = (int16_t *)buf,
+                           .scratch = (unit_scratch *)(buf + xt_bytes), .ngroups = ngroups, .tok0 = tok0 };
             j.ntok = (int)LT_MIN(LT_TLUT_TOKENS, a->n - tok0);
             j.nblocks = (j.ntok + NB - 1) / NB;
             j.first_unit[0] = 0;
             for (int i = 0; i < cnt; i++) {
-                int64_t chunks = (ws[i0 + i]->ntiles + LT_TLUT_TILES - 1) / LT_TLUT_TILES;
+                /* equal chunks of at most LT_TLUT_TILES tiles (no small last unit) */
+                int64_t nt = ws[i0 + i]->ntiles, chunks = (nt + LT_TLUT_TILES - 1) / LT_TLUT_TILES;
+                j.chunk_tiles[i] = (nt + chunks - 1) / chunks;
                 j.first_unit[i + 1] = j.first_unit[i] + chunks * j.nblocks;
             }
             atomic_init(&j.next_fill, 0);
@@ -315,7 +378,8 @@ bool lt_tlut_auto(const lt_qweight *w, int64_t n) {
         on = env && env[0] == '1'; /* off until it beats the int8 GEMM */
         atomic_store_explicit(&auto_on, on, memory_order_relaxed);
     }
-    return on && n >= LT_TLUT_MIN_N && lt_tlut_supports(w);
+    int64_t padding = (n + NB - 1) / NB * NB - n;
+    return on && n >= LT_TLUT_MIN_N && padding * 8 <= n && lt_tlut_supports(w);
 }
 
 void lt_tlut_set_auto(bool on) { atomic_store_explicit(&auto_on, on ? 1 : 0, memory_order_relaxed); }
