@@ -4,7 +4,9 @@
  * thread count it times y = W x through
  *   lut       lt_qweight_matmul (AUTO: GEMV below LT_GEMM_MIN_N tokens, int8 GEMM from there),
  *   base      lt_qweight_matmul_baseline (decode to int8 + vpmaddubsw dot, same weights, same results),
- *   gemv×N    (N >= 16 only) the GEMV kernel on all N tokens, for the vector-LUT speedup.
+ *   gemv×N    (N >= 16 only) the GEMV kernel on all N tokens, for the vector-LUT speedup,
+ *   gemm/tlut (N >= 16, per-row ternary weights on AVX2) the int8 GEMM (LT_PATH_GEMM) and the
+ *             ternary group-of-3 LUT GEMM (tlut.h) on the same prepared activations, GMAC/s per thread.
  * Weights must come from DRAM, not cache: the tool makes enough copies of each matrix to fill
  * --mem-mb (default 256 MiB, about 8x this machine's L3) and every call uses the next copy.
  * Each cell is the best of --reps calls (at least one pass over the copies for GEMV).
@@ -22,6 +24,9 @@
 #include "common/util.h"
 #include "formats/lut_formats.h"
 #include "kernels/kernels.h"
+#if defined(LUTLM_HAVE_X86_KERNELS)
+#include "kernels/tlut.h"
+#endif
 
 enum { MAX_LIST = 16 };
 
@@ -68,7 +73,7 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-typedef enum { RUN_LUT, RUN_BASE, RUN_GEMV } run_kind;
+typedef enum { RUN_LUT, RUN_BASE, RUN_GEMV, RUN_GEMM, RUN_TLUT } run_kind;
 
 typedef struct {
     lt_qweight **copies;
@@ -91,7 +96,11 @@ static double time_calls(bench_weights *bw, run_kind kind, const float *x, int64
         else if (kind == RUN_BASE) lt_qweight_matmul_baseline(w, x, n, y, pool);
         else {
             lt_act_prepare(bw->act, x, n, lt_qweight_k(w));
-            lt_qweight_matmul_path(w, bw->act, y, pool, LT_PATH_GEMV);
+#if defined(LUTLM_HAVE_X86_KERNELS)
+            if (kind == RUN_TLUT) lt_qweight_matmul_tlut((const lt_qweight *const *)&w, 1, bw->act, &y, pool);
+            else
+#endif
+            lt_qweight_matmul_path(w, bw->act, y, pool, kind == RUN_GEMM ? LT_PATH_GEMM : LT_PATH_GEMV);
         }
         if (i >= 0) t[i] = lt_time_now() - t0;
     }
@@ -180,8 +189,8 @@ int cmd_bench_kernels(int argc, char **argv) {
         lt_pool_free(pool);
         printf(" %d thread%s %.1f GB/s%s", threads[i], threads[i] > 1 ? "s" : "", bw, i + 1 < nt ? "," : "\n\n");
     }
-    printf("| shape [K, M] | format | N | thr | lut ms | lut GB/s | read GB/s | of read bw | base ms | base GB/s | lut vs base | gemv×N ms | vlut vs gemv×N |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| shape [K, M] | format | N | thr | lut ms | lut GB/s | read GB/s | of read bw | base ms | base GB/s | lut vs base | gemv×N ms | vlut vs gemv×N | gemm ms | tlut ms | gemm GMAC/s/thr | tlut GMAC/s/thr | tlut vs gemm |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     fflush(stdout);
 
     char list[256];
@@ -224,15 +233,29 @@ int cmd_bench_kernels(int argc, char **argv) {
                     double t_lut = time_calls(&bw, RUN_LUT, x, n, y, pool, r);
                     double t_base = time_calls(&bw, RUN_BASE, x, n, y, pool, r);
                     double t_gemv = n >= 16 ? time_calls(&bw, RUN_GEMV, x, n, y, pool, LT_MIN(r, 3)) : 0;
-                    char gemv[64] = "", ratio[64] = "";
+                    char gemv[64] = "", ratio[64] = "", tlut[160] = " | | | |";
                     if (t_gemv > 0) {
                         snprintf(gemv, sizeof gemv, "%.3f", t_gemv * 1e3);
                         snprintf(ratio, sizeof ratio, "%.2f×", t_gemv / t_lut);
                     }
-                    printf("| %s %lld×%lld | %s | %lld | %d | %.3f | %.1f | %.1f | %.0f%% | %.3f | %.1f | %.2f× | %s | %s |\n",
+#if defined(LUTLM_HAVE_X86_KERNELS)
+                    lt_isa isa = lt_isa_active();
+                    if (n >= 16 && lt_tlut_supports(bw.copies[0]) && (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512)) {
+                        /* alternated, best of each: the machine is shared */
+                        double t_gemm = 1e30, t_tlut = 1e30;
+                        for (int rep = 0; rep < 2; rep++) {
+                            t_gemm = fmin(t_gemm, time_calls(&bw, RUN_GEMM, x, n, y, pool, r));
+                            t_tlut = fmin(t_tlut, time_calls(&bw, RUN_TLUT, x, n, y, pool, r));
+                        }
+                        double gmac = (double)n * (double)sh->k * (double)sh->m / 1e9 / threads[ti];
+                        snprintf(tlut, sizeof tlut, "%.3f | %.3f | %.0f | %.0f | %.2f×", t_gemm * 1e3, t_tlut * 1e3,
+                                 gmac / t_gemm, gmac / t_tlut, t_gemm / t_tlut);
+                    }
+#endif
+                    printf("| %s %lld×%lld | %s | %lld | %d | %.3f | %.1f | %.1f | %.0f%% | %.3f | %.1f | %.2f× | %s | %s | %s |\n",
                            sh->model, (long long)sh->k, (long long)sh->m, name, (long long)n, threads[ti], t_lut * 1e3,
                            lut_bytes / t_lut / 1e9, read_bw, 100.0 * lut_bytes / t_lut / 1e9 / read_bw, t_base * 1e3,
-                           base_bytes / t_base / 1e9, t_base / t_lut, gemv, ratio);
+                           base_bytes / t_base / 1e9, t_base / t_lut, gemv, ratio, tlut);
                     fflush(stdout);
                 }
                 lt_pool_free(pool);

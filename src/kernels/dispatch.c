@@ -11,6 +11,7 @@
 #include "common/util.h"
 #include "kernels/gemm.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/tlut.h"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -268,6 +269,15 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
             return;
         }
     if (a->n == 0) return;
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    /* Per-row ternary weights (BitNet) and many tokens: the group-of-3 LUT GEMM (tlut.h). */
+    bool tlut = simd_x86() && path == LT_PATH_AUTO;
+    for (int i = 0; i < count; i++) tlut = tlut && lt_tlut_auto(ws[i], a->n);
+    if (tlut) {
+        lt_qweight_matmul_tlut(ws, count, a, ys, pool);
+        return;
+    }
+#endif
     job j = { .w = w, .a = a, .y = ys[0], .lut = lt_gemv_ref, .count = count };
     j.first_tile[0] = 0;
     for (int i = 0; i < count; i++) {

@@ -36,8 +36,8 @@ static inline bool lt_tlut_supports(const lt_qweight *w) { return w->kind == LT_
 
 #ifdef LUTLM_HAVE_X86_KERNELS
 /* Whether AUTO uses the tlut GEMM for these weights and n tokens on AVX2 (lt_tlut_supports, n as
- * LT_TLUT_MIN_N says, switched on). Off by default for now; env LUTLM_TLUT=1 or lt_tlut_set_auto(true)
- * turns it on (else the int8 GEMM runs), for comparisons in one build. */
+ * LT_TLUT_MIN_N says, switched on). On by default; env LUTLM_TLUT=0 or lt_tlut_set_auto(false)
+ * turns it off (the int8 GEMM then runs, as before), for comparisons in one build. */
 bool lt_tlut_auto(const lt_qweight *w, int64_t n);
 void lt_tlut_set_auto(bool on);
 

@@ -375,7 +375,7 @@ bool lt_tlut_auto(const lt_qweight *w, int64_t n) {
     int on = atomic_load_explicit(&auto_on, memory_order_relaxed);
     if (on < 0) {
         const char *env = getenv("LUTLM_TLUT");
-        on = env && env[0] == '1'; /* off until it beats the int8 GEMM */
+        on = !(env && env[0] == '0');
         atomic_store_explicit(&auto_on, on, memory_order_relaxed);
     }
     int64_t padding = (n + NB - 1) / NB * NB - n;
