@@ -35,15 +35,52 @@ _Static_assert(KG % 4 == 0, "K-blocks start at a multiple of four groups (three 
 
 /* ---- activations and tables ---- */
 
-/* xt[k][t] = x_t[k] as int16 for k in [k0, k1) and the nt tokens from tok0 (other tokens zero, and
- * k past kx zero: xq is zero past k but only kx wide): the block's activations transposed, so that
- * a table is built from three rows of 32 values. */
+/* c[j] = column j of the 16 x 16 byte matrix whose rows are r[0..15] (unpacks of 8, 16, 32, 64 bits). */
+static inline void transpose16x16(__m128i r[16]) {
+    __m128i a[16], b[16];
+    for (int i = 0; i < 8; i++) { /* a[i]: rows 2i, 2i+1 interleaved, columns 0-7; a[i + 8]: columns 8-15 */
+        a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+        a[i + 8] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) { /* b[4q + i]: rows 4i .. 4i+3 of columns 4q .. 4q+3 (32 bits each) */
+        b[i] = _mm_unpacklo_epi16(a[2 * i], a[2 * i + 1]);
+        b[i + 4] = _mm_unpackhi_epi16(a[2 * i], a[2 * i + 1]);
+        b[i + 8] = _mm_unpacklo_epi16(a[8 + 2 * i], a[8 + 2 * i + 1]);
+        b[i + 12] = _mm_unpackhi_epi16(a[8 + 2 * i], a[8 + 2 * i + 1]);
+    }
+    for (int q = 0; q < 4; q++) { /* rows 0-7 and 8-15 of two columns each, then whole columns */
+        __m128i l0 = _mm_unpacklo_epi32(b[4 * q], b[4 * q + 1]), h0 = _mm_unpackhi_epi32(b[4 * q], b[4 * q + 1]);
+        __m128i l1 = _mm_unpacklo_epi32(b[4 * q + 2], b[4 * q + 3]), h1 = _mm_unpackhi_epi32(b[4 * q + 2], b[4 * q + 3]);
+        r[4 * q] = _mm_unpacklo_epi64(l0, l1);
+        r[4 * q + 1] = _mm_unpackhi_epi64(l0, l1);
+        r[4 * q + 2] = _mm_unpacklo_epi64(h0, h1);
+        r[4 * q + 3] = _mm_unpackhi_epi64(h0, h1);
+    }
+}
+
+/* xt[k][t] = x_t[k] as int16 for k in [k0, k1) (k0 a multiple of 16) and the nt tokens from tok0
+ * (other tokens zero): the block's activations transposed, so that a table is built from three
+ * rows of 32 values. 16 tokens x 16 k at a time; xq is zero past k and kx is a multiple of 64,
+ * so the 16-byte loads stay in the row (the scalar loop covers any other kx). */
 static void transpose_block(const lt_act *a, int64_t tok0, int nt, int64_t k0, int64_t k1, int16_t *xt) {
-    for (int64_t k = k0; k < k1; k++) {
-        int16_t *row = xt + k * NB;
-        for (int t = 0; t < NB; t++) row[t] = 0;
-        if (k < a->kx)
-            for (int t = 0; t < nt; t++) row[t] = a->xq[(tok0 + t) * a->kx + k];
+    for (int64_t kb = k0; kb < k1; kb += 16) {
+        int kn = (int)LT_MIN(16, k1 - kb);
+        for (int h = 0; h < 2; h++) {
+            if (kb + 16 > a->kx) { /* not with lt_act_prepare's kx */
+                for (int c = 0; c < kn; c++)
+                    for (int t = 16 * h; t < 16 * h + 16; t++)
+                        xt[(kb + c) * NB + t] = (int16_t)(t < nt && kb + c < a->kx ? a->xq[(tok0 + t) * a->kx + kb + c] : 0);
+                continue;
+            }
+            __m128i r[16];
+            for (int i = 0; i < 16; i++) {
+                int t = 16 * h + i;
+                r[i] = t < nt ? _mm_loadu_si128((const __m128i *)(a->xq + (tok0 + t) * a->kx + kb)) : _mm_setzero_si128();
+            }
+            transpose16x16(r);
+            for (int c = 0; c < kn; c++)
+                _mm256_store_si256((__m256i *)(xt + (kb + c) * NB + 16 * h), _mm256_cvtepi8_epi16(r[c]));
+        }
     }
 }
 
