@@ -63,6 +63,20 @@ static bool isa_from_name(const char *s, lt_isa *out) {
     return false;
 }
 
+/* Can a CPU whose best level is det run level isa? The AVX-512 level runs the AVX2 kernels and the
+ * dotprod level the NEON kernels, for now (see docs/kernels.md). */
+static bool level_runs(lt_isa det, lt_isa isa) {
+    switch (isa) {
+    case LT_ISA_SCALAR: return true;
+    case LT_ISA_AVX2: return det == LT_ISA_AVX2 || det == LT_ISA_AVX512;
+    case LT_ISA_AVX512: return det == LT_ISA_AVX512;
+    case LT_ISA_NEON: return det == LT_ISA_NEON || det == LT_ISA_NEON_DOTPROD;
+    case LT_ISA_NEON_DOTPROD: return det == LT_ISA_NEON_DOTPROD;
+    }
+    return false;
+}
+
+/* Runs once (pthread_once): must not call lt_isa_detect / lt_isa_available, which wait for it. */
 static void isa_init(void) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
     isa_detected = detect_x86();
@@ -72,7 +86,7 @@ static void isa_init(void) {
     lt_isa isa = isa_detected;
     const char *env = getenv("LUTLM_ISA");
     lt_isa want;
-    if (env && *env && isa_from_name(env, &want) && lt_isa_available(want)) isa = want;
+    if (env && *env && isa_from_name(env, &want) && level_runs(isa_detected, want)) isa = want;
     atomic_store(&isa_current, (int)isa);
 }
 
@@ -86,19 +100,8 @@ lt_isa lt_isa_active(void) {
     return (lt_isa)atomic_load(&isa_current);
 }
 
-/* A level is available if this build has its kernels and the CPU can run them. The AVX-512 level
- * runs the AVX2 kernels and the dotprod level the NEON kernels, for now (see docs/kernels.md). */
-bool lt_isa_available(lt_isa isa) {
-    lt_isa det = lt_isa_detect();
-    switch (isa) {
-    case LT_ISA_SCALAR: return true;
-    case LT_ISA_AVX2: return det == LT_ISA_AVX2 || det == LT_ISA_AVX512;
-    case LT_ISA_AVX512: return det == LT_ISA_AVX512;
-    case LT_ISA_NEON: return det == LT_ISA_NEON || det == LT_ISA_NEON_DOTPROD;
-    case LT_ISA_NEON_DOTPROD: return det == LT_ISA_NEON_DOTPROD;
-    }
-    return false;
-}
+/* A level is available if this build has its kernels and the CPU can run them. */
+bool lt_isa_available(lt_isa isa) { return level_runs(lt_isa_detect(), isa); }
 
 bool lt_isa_set(lt_isa isa) {
     if (!lt_isa_available(isa)) return lt_set_error("ISA %s is not available on this CPU/build", lt_isa_name(isa));
