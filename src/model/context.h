@@ -5,6 +5,9 @@
 #include "common/threadpool.h"
 #include "model/model.h"
 
+/* Query heads one attention work item computes together (they share a kv head): rows of scores per thread. */
+#define LT_ATT_GROUP 4
+
 /* Parts of the forward pass the profile reports. */
 typedef enum {
     LT_PROF_QKV, LT_PROF_ATTENTION, LT_PROF_WO, LT_PROF_GATE_UP, LT_PROF_DOWN, LT_PROF_OUTPUT, LT_PROF_OTHER,
@@ -21,7 +24,7 @@ struct lutlm_context {
     float *v_cache;             /* [layer][n_ctx][n_head_kv * head_dim] */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
-    float *scores;              /* per thread: n_ctx attention scores */
+    float *scores;              /* per thread: LT_ATT_GROUP rows of n_ctx attention scores */
     float *rope_cos, *rope_sin; /* [n_batch][rope_dim / 2]: RoPE angles of the batch's positions */
     void *linear_scratch;
     struct lt_act *act;         /* activations shared by the kernels of q/k/v and gate/up */
