@@ -182,8 +182,8 @@ __attribute__((target("avx2"))) static void attend_avx2(const float *q, int64_t 
 }
 #endif
 
-/* One (kv head, token) pair per work item: the query heads of the token that share the kv head,
- * over the cached positions 0..pos. K is cached transposed ([kv head][dim][position]), so the score
+/* One (kv head, token) pair per work item (or a part of it, see rows): the query heads of the
+ * token that share the kv head, over the cached positions 0..pos. K is cached transposed ([kv head][dim][position]), so the score
  * loops run over contiguous positions and vectorize. Items go kv head by kv head, then token: a
  * thread's consecutive items read the same K and V (one kv head's cache stays in L2 for the batch).
  * Each item's result does not depend on the order. */
@@ -202,20 +202,26 @@ static void attention_task(void *arg, int ith, int nth) {
     lt_isa isa = lt_isa_active();
     if (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512) attend = attend_avx2;
 #endif
-    int64_t items = (int64_t)job->n * hp->n_head_kv, i0, i1;
+    /* Query heads per item: the whole group, halved while there are too few items to keep the
+     * threads equally busy (a decode step has only n_head_kv groups). */
+    int rows = group;
+    while (rows % 2 == 0 && (int64_t)job->n * hp->n_head_kv * (group / rows) < 4 * (int64_t)nth) rows /= 2;
+    int parts = group / rows;
+    int64_t items = (int64_t)job->n * hp->n_head_kv * parts, i0, i1;
     lt_split_range(items, 1, ith, nth, &i0, &i1);
     for (int64_t item = i0; item < i1; item++) {
-        int kvh = (int)(item / job->n), t = (int)(item % job->n), pos = job->n_past + t;
-        const float *q = c->q + t * q_dim + (int64_t)kvh * group * hd;
+        int kvh = (int)(item / ((int64_t)job->n * parts)), t = (int)(item / parts % job->n), pos = job->n_past + t;
+        int64_t head0 = (int64_t)kvh * group + (int64_t)(item % parts) * rows;
+        const float *q = c->q + t * q_dim + head0 * hd;
         const float *kt = k_cache + (size_t)kvh * hd * n_ctx;
-        float *out = c->att + t * q_dim + (int64_t)kvh * group * hd;
+        float *out = c->att + t * q_dim + head0 * hd;
         if (c->ggml) {
-            for (int g = 0; g < group; g++)
+            for (int g = 0; g < rows; g++)
                 ggml_attention(c, q + g * hd, kt, v_cache + kvh * hd, kv_dim, scores, pos + 1, out + g * hd, job->n == 1);
             continue;
         }
-        for (int g = 0; g < group; g += LT_ATT_GROUP) /* scores has room for LT_ATT_GROUP rows */
-            attend(q + g * hd, hd, LT_MIN(LT_ATT_GROUP, group - g), kt, n_ctx, v_cache + kvh * hd, kv_dim, hd, pos + 1,
+        for (int g = 0; g < rows; g += LT_ATT_GROUP) /* scores has room for LT_ATT_GROUP rows */
+            attend(q + g * hd, hd, LT_MIN(LT_ATT_GROUP, rows - g), kt, n_ctx, v_cache + kvh * hd, kv_dim, hd, pos + 1,
                    scale, scores, out + g * hd);
     }
 }
