@@ -37,3 +37,6 @@ set_tests_properties(quantize_cli_bad_type PROPERTIES PASS_REGULAR_EXPRESSION "l
 foreach(type tern2 lut_t16)
   lutlm_cli_test(quantize_ppl_bitllama3m_${type} e2e bash ${CMAKE_CURRENT_SOURCE_DIR}/test_quantize_ppl.sh ${type} 3.4268)
 endforeach()
+# -d: the same tests after a filled KV cache (llama-bench's depth), named "ppN @ dD" / "tgN @ dD".
+lutlm_cli_test(bench_synthetic_depth unit lutlm bench --synthetic tiny -p 8 -n 4 -d 0,16 -r 1 -t 1)
+set_tests_properties(bench_synthetic_depth PROPERTIES PASS_REGULAR_EXPRESSION "\\| tg4 \\|.*\\| pp8 @ d16 \\|.*\\| tg4 @ d16 \\|")

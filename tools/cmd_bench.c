@@ -1,14 +1,17 @@
 /* lutlm bench: prompt-processing and generation speed of a model, in the style of llama-bench.
  *
  *   ppN  one batched forward pass over an N-token prompt on an empty KV cache;
- *   tgN  N single-token decode steps after a short prompt.
+ *   tgN  N single-token decode steps after a short prompt;
+ *   with -d D ("ppN @ dD", "tgN @ dD", as llama-bench), the same after D tokens already in the cache
+ *        (filled once per test, untimed; every run starts again from those D).
  * Each test runs once as a warm-up, then -r times; tokens/s is reported as mean ± sample stddev.
  *
  * Against the memory-bandwidth limit: a decode step must read every linear weight, the output head
  * and one embedding row (bytes/token). bytes/token × tokens/s is the bandwidth the step achieved;
  * it is compared with the read bandwidth of a streaming sum measured in the same run, on the same
  * number of threads. In a ppN pass each weight is read once for all N tokens, so its bytes/token is
- * (weights + head) / N + one embedding row. */
+ * (weights + head) / N + one embedding row. At a depth D > 0 a decode step also reads the F32 K and
+ * V of every cached position (on average D + (N + 1) / 2 of them); that is added to tgN's bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +34,7 @@ enum { MAX_LIST = 16, MAX_LINEARS = 8192, TG_PROMPT = 4, MAX_RESULTS = 1024 };
 
 typedef struct {
     const char *model_path, *synthetic, *type, *output_type;
-    int n_prompt[MAX_LIST], n_pp, n_gen[MAX_LIST], n_tg, threads[MAX_LIST], n_threads;
+    int n_prompt[MAX_LIST], n_pp, n_gen[MAX_LIST], n_tg, threads[MAX_LIST], n_threads, depth[MAX_LIST], n_depth;
     int reps;
     bool json, baseline;
     uint64_t seed;
@@ -51,6 +54,8 @@ static void usage(FILE *out) {
             "      --seed S            synthetic: random seed (default 1)\n"
             "  -p, --n-prompt LIST     prompt lengths, comma-separated (default 128,512; 0 = no pp test)\n"
             "  -n, --n-gen LIST        generation lengths (default 64; 0 = no tg test)\n"
+            "  -d, --n-depth LIST      tokens already in the KV cache before each test (default 0): speed\n"
+            "                          at a long context, like llama-bench's -d\n"
             "  -t, --threads LIST      thread counts (default: number of cores)\n"
             "  -r, --repetitions N     measured runs per test, after one warm-up (default 5)\n"
             "  -o, --output FMT        md (default: a table) or json (one array of records)\n"
@@ -62,7 +67,7 @@ static void usage(FILE *out) {
 
 static void parse_options(int argc, char **argv, bench_options *o) {
     const char *v;
-    *o = (bench_options){ .n_prompt = { 128, 512 }, .n_pp = 2, .n_gen = { 64 }, .n_tg = 1, .reps = 5, .seed = 1 };
+    *o = (bench_options){ .n_prompt = { 128, 512 }, .n_pp = 2, .n_gen = { 64 }, .n_tg = 1, .n_depth = 1, .reps = 5, .seed = 1 };
     o->threads[0] = lt_default_threads();
     o->n_threads = 1;
     for (int i = 1; i < argc; i++) {
@@ -74,6 +79,7 @@ static void parse_options(int argc, char **argv, bench_options *o) {
         else if (cli_option(argc, argv, &i, NULL, "--seed", &v)) o->seed = (uint64_t)cli_int("bench", "--seed", v, 0, INT64_MAX);
         else if (cli_option(argc, argv, &i, "-p", "--n-prompt", &v)) o->n_pp = cli_int_list("bench", "-p", v, o->n_prompt, MAX_LIST);
         else if (cli_option(argc, argv, &i, "-n", "--n-gen", &v)) o->n_tg = cli_int_list("bench", "-n", v, o->n_gen, MAX_LIST);
+        else if (cli_option(argc, argv, &i, "-d", "--n-depth", &v)) o->n_depth = cli_int_list("bench", "-d", v, o->depth, MAX_LIST);
         else if (cli_option(argc, argv, &i, "-t", "--threads", &v)) o->n_threads = cli_int_list("bench", "-t", v, o->threads, MAX_LIST);
         else if (cli_option(argc, argv, &i, "-r", "--repetitions", &v)) o->reps = (int)cli_int("bench", "-r", v, 1, 1000);
         else if (cli_option(argc, argv, &i, "-o", "--output", &v)) {
@@ -92,6 +98,8 @@ static void parse_options(int argc, char **argv, bench_options *o) {
         problem = "--type and --output-type apply to --synthetic models (re-encode a file with lutlm quantize)";
     for (int i = 0; i < o->n_threads; i++)
         if (o->threads[i] < 1 || o->threads[i] > 1024) problem = "thread counts must be in 1..1024";
+    for (int i = 0; i < o->n_depth; i++)
+        if (o->depth[i] < 0 || o->depth[i] > (1 << 20)) problem = "depths must be in 0..1048576";
     if (problem) {
         fprintf(stderr, "lutlm bench: %s\n\n", problem);
         usage(stderr);
@@ -115,6 +123,7 @@ typedef struct {
     uint64_t size_bytes, params;
     uint64_t pass_bytes;       /* every linear weight and the output head, as the forward pass reads them */
     uint64_t embd_row_bytes;
+    uint64_t kv_bytes_per_position; /* K and V of one cached position, every layer (F32) */
     bool kernels;              /* some linear weight runs on the LUT kernels */
 } model_stats;
 
@@ -145,6 +154,7 @@ static void collect_stats(lutlm_model *m, const char *label, model_stats *s) {
     s->size_bytes += norm_floats * sizeof(float);
     s->params += norm_floats;
     s->embd_row_bytes = lt_format_row_bytes(m->tok_embd.fmt, m->tok_embd.ne[0]);
+    s->kv_bytes_per_position = 2 * (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * sizeof(float);
 }
 
 /* Turn the LUT kernels off (every linear on the reference path) and back on, for --baseline. */
@@ -168,7 +178,7 @@ static bool any_kernels(lutlm_model *m) {
 /* ---- timing ---- */
 
 typedef struct {
-    int threads, n_tokens;
+    int threads, n_tokens, depth;
     bool generation, reference;
     double mean, stddev, bytes_per_token, bw_gbps, limit_gbps;
     double speedup;            /* kernels vs reference (filled on the kernel row when --baseline) */
@@ -180,30 +190,44 @@ static bool decode_ok(lutlm_context *c, const int32_t *tokens, int n) {
     return false;
 }
 
-/* Seconds of one run: a batched pass over n prompt tokens, or n generation steps after TG_PROMPT
- * prompt tokens. Negative on failure. */
-static double run_once(lutlm_context *c, const int32_t *tokens, int n, bool generation) {
+/* The cache as a test starts: `depth` tokens in it (batches of at most n_batch), or none. */
+static bool fill_depth(lutlm_context *c, const int32_t *tokens, int depth, int n_batch) {
     lutlm_context_truncate(c, 0);
+    for (int done = 0; done < depth; done += n_batch)
+        if (!decode_ok(c, tokens + done, LT_MIN(n_batch, depth - done))) return false;
+    return true;
+}
+
+/* Seconds of one run after the cache is cut back to `depth` tokens: a batched pass over n prompt
+ * tokens, or n generation steps (after TG_PROMPT prompt tokens on an empty cache). Negative on
+ * failure. */
+static double run_once(lutlm_context *c, const int32_t *tokens, int n, bool generation, int depth) {
+    lutlm_context_truncate(c, depth);
     if (!generation) {
         double t0 = lt_time_now();
-        if (!decode_ok(c, tokens, n)) return -1;
+        if (!decode_ok(c, tokens + depth, n)) return -1;
         return lt_time_now() - t0;
     }
-    if (!decode_ok(c, tokens, TG_PROMPT)) return -1;
+    int start = depth;
+    if (depth == 0) {
+        if (!decode_ok(c, tokens, TG_PROMPT)) return -1;
+        start = TG_PROMPT;
+    }
     double t0 = lt_time_now();
     for (int i = 0; i < n; i++)
-        if (!decode_ok(c, tokens + TG_PROMPT + i, 1)) return -1;
+        if (!decode_ok(c, tokens + start + i, 1)) return -1;
     return lt_time_now() - t0;
 }
 
-static bool run_test(lutlm_context *c, const int32_t *tokens, int n, bool generation, int reps, bench_result *r) {
+static bool run_test(lutlm_context *c, const int32_t *tokens, int n_batch, int reps, bench_result *r) {
+    int n = r->n_tokens;
     double *tps = lt_calloc((size_t)reps, sizeof(double));
     if (!tps) return false;
-    bool ok = run_once(c, tokens, n, generation) >= 0; /* warm-up */
+    bool ok = fill_depth(c, tokens, r->depth, n_batch) && run_once(c, tokens, n, r->generation, r->depth) >= 0; /* warm-up */
     fputc('.', stderr);
     double sum = 0;
     for (int i = 0; ok && i < reps; i++) {
-        double dt = run_once(c, tokens, n, generation);
+        double dt = run_once(c, tokens, n, r->generation, r->depth);
         ok = dt >= 0;
         tps[i] = dt > 0 ? n / dt : 0;
         sum += tps[i];
@@ -220,13 +244,17 @@ static bool run_test(lutlm_context *c, const int32_t *tokens, int n, bool genera
 static void fill_bandwidth(bench_result *r, const model_stats *s) {
     double per_pass = (double)s->pass_bytes;
     r->bytes_per_token = (r->generation ? per_pass : per_pass / r->n_tokens) + (double)s->embd_row_bytes;
+    if (r->generation && r->depth > 0) /* positions read per step, on average */
+        r->bytes_per_token += (double)s->kv_bytes_per_position * (r->depth + (r->n_tokens + 1) / 2.0);
     r->bw_gbps = r->bytes_per_token * r->mean / 1e9;
 }
 
 /* ---- output ---- */
 
 static void test_name(const bench_result *r, char *buf, size_t n) {
-    snprintf(buf, n, "%s%d%s", r->generation ? "tg" : "pp", r->n_tokens, r->reference ? " (ref)" : "");
+    char depth[32] = "";
+    if (r->depth > 0) snprintf(depth, sizeof depth, " @ d%d", r->depth);
+    snprintf(buf, n, "%s%d%s%s", r->generation ? "tg" : "pp", r->n_tokens, depth, r->reference ? " (ref)" : "");
 }
 
 static void print_cpu(FILE *out) {
@@ -268,7 +296,7 @@ static void print_markdown(const bench_options *o, const model_stats *s, const b
     format_count(s->params, params, sizeof params);
     for (int i = 0; i < n; i++) {
         const bench_result *r = &res[i];
-        char test[32], speedup[32] = "";
+        char test[64], speedup[32] = "";
         test_name(r, test, sizeof test);
         if (o->baseline) snprintf(speedup, sizeof speedup, r->speedup > 0 ? " %.2fx |" : " |", r->speedup);
         printf("| %s | %s | %s | %s | %s | %.2f | %d | %s | %.2f ± %.2f | %.2f MB | %.2f | %.0f%% |%s\n", s->name,
@@ -301,10 +329,11 @@ static void print_json(const model_stats *s, const bench_result *res, int n) {
         json_string("test", test);
         json_string("path", r->reference || !s->kernels ? "reference" : "kernels");
         printf("\"size_bytes\": %llu, \"params\": %llu, \"bpw\": %.4f, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, "
-               "\"tokens_per_s\": %.4f, \"stddev\": %.4f, \"bytes_per_token\": %.0f, \"bw_gbps\": %.4f, "
+               "\"n_depth\": %d, \"tokens_per_s\": %.4f, \"stddev\": %.4f, \"bytes_per_token\": %.0f, \"bw_gbps\": %.4f, "
                "\"bw_limit_gbps\": %.4f, \"bw_limit_ratio\": %.4f}%s\n",
                (unsigned long long)s->size_bytes, (unsigned long long)s->params, 8.0 * s->size_bytes / s->params,
-               r->threads, r->generation ? TG_PROMPT : r->n_tokens, r->generation ? r->n_tokens : 0, r->mean, r->stddev,
+               r->threads, r->generation ? (r->depth ? 0 : TG_PROMPT) : r->n_tokens, r->generation ? r->n_tokens : 0, r->depth,
+               r->mean, r->stddev,
                r->bytes_per_token, r->bw_gbps, r->limit_gbps, r->limit_gbps > 0 ? r->bw_gbps / r->limit_gbps : 0.0,
                i + 1 < n ? "," : "");
     }
@@ -339,29 +368,30 @@ static int max_of(const int *v, int n) {
 /* Every test at one thread count, on the current path (kernels or reference). */
 static bool run_thread_count(lutlm_model *m, const bench_options *o, int threads, bool reference, const int32_t *tokens,
                              const model_stats *stats, double limit, bench_result *res, int *n_res) {
-    int max_pp = max_of(o->n_prompt, o->n_pp), max_tg = max_of(o->n_gen, o->n_tg);
+    int max_pp = max_of(o->n_prompt, o->n_pp), max_tg = max_of(o->n_gen, o->n_tg), max_depth = max_of(o->depth, o->n_depth);
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_threads = threads;
-    cp.n_ctx = LT_MAX(max_pp, TG_PROMPT + max_tg);
-    cp.n_batch = LT_MAX(max_pp, TG_PROMPT);
+    cp.n_ctx = max_depth + LT_MAX(max_pp, TG_PROMPT + max_tg);
+    cp.n_batch = LT_MAX(LT_MAX(max_pp, TG_PROMPT), LT_MIN(max_depth, 512));
     lutlm_context *c = lutlm_context_new(m, &cp);
     if (!c) {
         fprintf(stderr, "lutlm bench: %s\n", lutlm_last_error());
         return false;
     }
     bool ok = true;
-    for (int kind = 0; ok && kind < 2; kind++) {
-        const int *lens = kind ? o->n_gen : o->n_prompt;
-        for (int i = 0; ok && i < (kind ? o->n_tg : o->n_pp); i++) {
-            if (lens[i] == 0 || *n_res == MAX_RESULTS) continue;
-            bench_result *r = &res[(*n_res)++];
-            *r = (bench_result){ .threads = threads, .n_tokens = lens[i], .generation = kind == 1,
-                                 .reference = reference, .limit_gbps = limit };
-            ok = run_test(c, tokens, lens[i], r->generation, o->reps, r);
-            fill_bandwidth(r, stats);
-            fputc('\n', stderr);
+    for (int d = 0; ok && d < o->n_depth; d++)
+        for (int kind = 0; ok && kind < 2; kind++) {
+            const int *lens = kind ? o->n_gen : o->n_prompt;
+            for (int i = 0; ok && i < (kind ? o->n_tg : o->n_pp); i++) {
+                if (lens[i] == 0 || *n_res == MAX_RESULTS) continue;
+                bench_result *r = &res[(*n_res)++];
+                *r = (bench_result){ .threads = threads, .n_tokens = lens[i], .depth = o->depth[d], .generation = kind == 1,
+                                     .reference = reference, .limit_gbps = limit };
+                ok = run_test(c, tokens, cp.n_batch, o->reps, r);
+                fill_bandwidth(r, stats);
+                fputc('\n', stderr);
+            }
         }
-    }
     lutlm_context_free(c);
     return ok;
 }
@@ -390,7 +420,7 @@ int cmd_bench(int argc, char **argv) {
     }
 
     /* random token ids: the weights are what is measured, not the text */
-    int n_tokens = LT_MAX(max_of(o.n_prompt, o.n_pp), TG_PROMPT + max_of(o.n_gen, o.n_tg));
+    int n_tokens = max_of(o.depth, o.n_depth) + LT_MAX(max_of(o.n_prompt, o.n_pp), TG_PROMPT + max_of(o.n_gen, o.n_tg));
     int32_t *tokens = lt_malloc((size_t)n_tokens * sizeof(int32_t));
     bench_result *res = lt_calloc(MAX_RESULTS, sizeof(bench_result));
     struct lt_qweight **saved = lt_calloc(MAX_LINEARS, sizeof(*saved));
