@@ -172,7 +172,8 @@ static inline __attribute__((always_inline)) void row_groups(const uint8_t *code
 }
 
 /* One group of a full K-block in assembly: GCC recomputed every table address with three
- * instructions instead of a displacement (g * 1728) and the code byte as index (x 8). */
+ * instructions instead of a displacement (g * 1728) and the code byte as index (x 8). Even groups
+ * add into a0/a1 (tokens 0-15 / 16-31), odd ones into b0/b1: shorter dependency chains. */
 #define TLUT_STEP(g, i, a, b)                                    \
     "movzbl " #g "*32(%[c]), %k[" #i "]\n\t"                     \
     "vpaddw " #g "*1728(%[t],%[" #i "],8), %[" #a "], %[" #a "]\n\t"     \
@@ -209,7 +210,8 @@ static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t
             "inc %[c]\n\t"
             "dec %[n]\n\t"
             "jnz 1b\n\t"
-            : [a0] "=&x"(a0), [a1] "=&x"(a1), [b0] "=&x"(b0), [b1] "=&x"(b1), [i0] "=&r"(i0), [i1] "=&r"(i1), [c] "+r"(codes), [p] "+r"(p16), [n] "+r"(n)
+            : [a0] "=&x"(a0), [a1] "=&x"(a1), [b0] "=&x"(b0), [b1] "=&x"(b1), [i0] "=&r"(i0), [i1] "=&r"(i1),
+              [c] "+r"(codes), [p] "+r"(p16), [n] "+r"(n)
             : [t] "r"(tab)
             : "memory", "cc");
 #else
