@@ -133,6 +133,21 @@ int main(void) {
         { 257, 70, all_n, 10 }, { 769, 33, some_n, 3 }, { 2569, 300, one_n, 1 }, { 6912, 40, one_n, 1 },
     };
     for (size_t si = 0; si < LT_ARRAY_LEN(shapes); si++) check_shape(shapes[si].k, shapes[si].m, shapes[si].ns, shapes[si].nn);
+    /* a weight of another K: an error and zero outputs, no crash */
+    lt_qweight *w1 = make_weight(100, 40), *w2 = make_weight(101, 40);
+    lt_act *act = lt_act_new();
+    float *x = make_acts(100, 4), y1[4 * 40], y2[4 * 40];
+    CHECK(w1 && w2 && act && lt_act_prepare(act, x, 4, 100));
+    const lt_qweight *pair[2] = { w1, w2 };
+    float *ys[2] = { y1, y2 };
+    memset(y1, 0xFF, sizeof y1);
+    lt_clear_error();
+    lt_qweight_matmul_tlut(pair, 2, act, ys, NULL);
+    CHECK(lt_error()[0] != 0 && y1[0] == 0.0f && y1[4 * 40 - 1] == 0.0f);
+    free(x);
+    lt_act_free(act);
+    lt_qweight_free(w1);
+    lt_qweight_free(w2);
     lt_isa_set(lt_isa_detect());
     lt_pool_free(pool2);
     return TEST_DONE();

@@ -374,6 +374,12 @@ static uint8_t *work_buffer(size_t bytes) {
 }
 
 void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool) {
+    for (int i = 0; i < count; i++)
+        if (!lt_tlut_supports(ws[i]) || ws[i]->k != a->k || ws[i]->nslots != ws[0]->nslots) {
+            lt_set_error("lt_qweight_matmul_tlut: weight %d is not per-row ternary with K=%lld", i, (long long)a->k);
+            for (int o = 0; o < count; o++) memset(ys[o], 0, (size_t)a->n * (size_t)ws[o]->m * sizeof(float));
+            return;
+        }
     int shares = pool ? lt_pool_threads(pool) : 1;
     for (int i0 = 0; i0 < count; i0 += LT_MATMUL_MANY_MAX) { /* at most LT_MATMUL_MANY_MAX weights per region */
         int cnt = (int)LT_MIN(LT_MATMUL_MANY_MAX, count - i0);
