@@ -243,7 +243,8 @@ static inline void transpose8(__m256i r[8]) {
             u[k + h] = _mm256_shuffle_ps(t[k + h], t[k + 2 + h], _MM_SHUFFLE(1, 0, 1, 0));
             u[k + 2 + h] = _mm256_shuffle_ps(t[k + h], t[k + 2 + h], _MM_SHUFFLE(3, 2, 3, 2));
         }
-    /* u[0] = col 0 (rows 0-3 | 4-7 of lane halves), u[2] = col 1, u[1] = col 2, u[3] = col 3, u[4..7] rows 4-7 */
+    /* u[k] (rows 0-3) holds column j in its low half and column j + 4 in its high half, j = 0, 2,
+     * 1, 3 for k = 0, 1, 2, 3; u[4 + k] the same for rows 4-7 */
     static const int col_of[4] = { 0, 2, 1, 3 };
     for (int c = 0; c < 4; c++) {
         __m256 lo = u[col_of[c]], hi = u[4 + col_of[c]];
