@@ -14,15 +14,12 @@
 #include "formats/lut_formats.h"
 #include "kernels/kernels.h"
 #include "kernels/kernels_impl.h" /* to set int8 activations to -128 (the ggml rule's range) */
-#include "test_util.h"
+#include "test_kernel_util.h"
 
 
 /* Ternary weights t * s (s per 256-block when block_scales, so TQ/lut_t16 keep per-group scales),
  * or smooth floats for INTn. */
 static lt_qweight *make_weight(const lt_format *fmt, int64_t k, int64_t m, bool block_scales) {
-    int64_t ne[2] = { k, m };
-    uint64_t bytes;
-    if (!lt_format_tensor_bytes(fmt, ne, 2, &bytes)) return NULL;
     float *w = malloc((size_t)(k * m) * sizeof(float));
     for (int64_t r = 0; r < m; r++)
         for (int64_t i = 0; i < k; i++) {
@@ -36,30 +33,7 @@ static lt_qweight *make_weight(const lt_format *fmt, int64_t k, int64_t m, bool 
              * minimum at every 32nd weight), for the int16 limits with the ±127 tokens. */
             if (r == 0) w[i] = fmt->ternary ? 0.011f : (i % 32 == 0 ? -0.1f : 0.1f);
         }
-    void *data = calloc(1, (size_t)bytes + 64);
-    lt_qweight *q = NULL;
-    if (fmt->quantize(w, k, m, data)) {
-        lt_tensor t = { .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
-        q = lt_qweight_from_tensor(&t);
-    }
-    free(w);
-    free(data);
-    return q;
-}
-
-/* Activations with extremes: full-scale ±127 runs (int16 limits), an all-zero token, outliers. */
-static float *make_acts(int64_t k, int64_t n) {
-    float *x = malloc((size_t)(k * n) * sizeof(float));
-    for (int64_t t = 0; t < n; t++)
-        for (int64_t i = 0; i < k; i++) {
-            float v = test_frand() * (1.0f + (float)(t % 3));
-            if (t % 7 == 2) v = (i % 3 == 0) ? -1.0f : 1.0f; /* every q = ±127 */
-            if (t % 11 == 5) v = 1.0f;                      /* every q = 127 */
-            if (t % 5 == 3 && i == 5 % k) v = 50.0f;        /* an outlier */
-            if (t == 1) v = 0.0f;                           /* all zero */
-            x[t * k + i] = v;
-        }
-    return x;
+    return test_qweight_from_floats(fmt, w, k, m);
 }
 
 static lt_pool *pool2;
@@ -76,7 +50,7 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
     lt_act *act = lt_act_new();
     for (int in = 0; in < nn; in++) {
         int64_t n = ns[in];
-        float *x = make_acts(k, n);
+        float *x = test_extreme_acts(k, n);
         size_t ybytes = (size_t)(n * m) * sizeof(float);
         float *yref = malloc(ybytes), *y = malloc(ybytes);
         CHECK(lt_act_prepare_rule(act, x, n, k, n % 2 ? LT_ACT_GGML : LT_ACT_RUNBIT));

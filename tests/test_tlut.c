@@ -14,16 +14,14 @@
 #include "kernels/kernels.h"
 #include "kernels/kernels_impl.h" /* int8 activations set to -128 (the ggml rule's range) */
 #include "kernels/tlut.h"
-#include "test_util.h"
+#include "test_kernel_util.h"
 
 #if defined(LUTLM_HAVE_X86_KERNELS)
 
 /* Ternary TERN2 weights t * 0.013 (one scale: per row); row 0 all +1, row 1 all -1, row 2 zero. */
 static lt_qweight *make_weight(int64_t k, int64_t m) {
     const lt_format *fmt = lt_format_by_type(LT_TYPE_TERN2);
-    int64_t ne[2] = { k, m };
-    uint64_t bytes;
-    if (!fmt || !lt_format_tensor_bytes(fmt, ne, 2, &bytes)) return NULL;
+    if (!fmt) return NULL;
     float *w = malloc((size_t)(k * m) * sizeof(float));
     for (int64_t r = 0; r < m; r++)
         for (int64_t i = 0; i < k; i++) {
@@ -34,30 +32,7 @@ static lt_qweight *make_weight(int64_t k, int64_t m) {
             if (r == 0 && i == 0 && k > 1) t = 0; /* keep one zero so the scale is still per row */
             w[r * k + i] = (float)t * 0.013f;
         }
-    void *data = calloc(1, (size_t)bytes + 64);
-    lt_qweight *q = NULL;
-    if (fmt->quantize(w, k, m, data)) {
-        lt_tensor t = { .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
-        q = lt_qweight_from_tensor(&t);
-    }
-    free(w);
-    free(data);
-    return q;
-}
-
-/* Activations with extremes: full-scale ±127 tokens, an all-zero token, outliers. */
-static float *make_acts(int64_t k, int64_t n) {
-    float *x = malloc((size_t)(k * n) * sizeof(float));
-    for (int64_t t = 0; t < n; t++)
-        for (int64_t i = 0; i < k; i++) {
-            float v = test_frand() * (1.0f + (float)(t % 3));
-            if (t % 7 == 2) v = (i % 3 == 0) ? -1.0f : 1.0f; /* every q = ±127 */
-            if (t % 11 == 5) v = 1.0f;                      /* every q = 127 */
-            if (t % 5 == 3 && i == 5 % k) v = 50.0f;        /* an outlier */
-            if (t == 1) v = 0.0f;                           /* all zero */
-            x[t * k + i] = v;
-        }
-    return x;
+    return test_qweight_from_floats(fmt, w, k, m);
 }
 
 static int mismatches(const float *y, const float *yref, int64_t count, int64_t *first) {
@@ -78,7 +53,7 @@ static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn) {
     lt_act *act = lt_act_new();
     for (int in = 0; in < nn; in++) {
         int64_t n = ns[in];
-        float *x = make_acts(k, n), *yref[3], *y[3];
+        float *x = test_extreme_acts(k, n), *yref[3], *y[3];
         for (int i = 0; i < 3; i++) {
             yref[i] = malloc((size_t)(n * w[i]->m) * sizeof(float));
             y[i] = malloc((size_t)(n * w[i]->m) * sizeof(float));
@@ -136,7 +111,7 @@ int main(void) {
     /* a weight of another K: an error and zero outputs, no crash */
     lt_qweight *w1 = make_weight(100, 40), *w2 = make_weight(101, 40);
     lt_act *act = lt_act_new();
-    float *x = make_acts(100, 4), y1[4 * 40], y2[4 * 40];
+    float *x = test_extreme_acts(100, 4), y1[4 * 40], y2[4 * 40];
     CHECK(w1 && w2 && act && lt_act_prepare(act, x, 4, 100));
     const lt_qweight *pair[2] = { w1, w2 };
     float *ys[2] = { y1, y2 };
