@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/thread_slot.h"
 #include "common/util.h"
 #include "kernels/gemm.h"
 #include "kernels/kernels_impl.h"
@@ -357,13 +358,19 @@ void lt_qweight_matmul_act(const lt_qweight *w, lt_act *a, float *y, lt_pool *po
     lt_qweight_matmul_path(w, a, y, pool, LT_PATH_AUTO);
 }
 
-/* One lt_act per calling thread, kept for the next call (a decode step makes hundreds of calls). */
-static _Thread_local lt_act *thread_act;
+/* One lt_act per calling thread, kept for the next call (a decode step makes hundreds of calls) and
+ * freed when the thread exits. */
+static void free_act(void *a) { lt_act_free(a); }
+static lt_thread_slot thread_act = LT_THREAD_SLOT(free_act);
 
 static lt_act *prepared(const float *x, int64_t n, int64_t k) {
-    if (!thread_act) thread_act = lt_act_new();
-    if (!thread_act || !lt_act_prepare(thread_act, x, n, k)) return NULL;
-    return thread_act;
+    lt_act *a = lt_thread_slot_get(&thread_act);
+    if (!a && (a = lt_act_new()) && !lt_thread_slot_set(&thread_act, a)) {
+        lt_act_free(a);
+        a = NULL;
+    }
+    if (!a || !lt_act_prepare(a, x, n, k)) return NULL;
+    return a;
 }
 
 void lt_qweight_matmul(const lt_qweight *w, const float *x, int64_t n, float *y, lt_pool *pool) {

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "common/spin.h"
+#include "common/thread_slot.h"
 #include "common/util.h"
 #include "kernels/tlut.h"
 
@@ -363,15 +364,34 @@ static void tlut_task(void *ctx, int ith, int nth) {
 
 /* The calling thread's buffer (transposed activations + per-share scratch), kept for its next call
  * (a prompt makes hundreds). */
-static _Thread_local uint8_t *tl_buf;
-static _Thread_local size_t tl_cap;
+/* The calling thread's work buffer, kept for the next call and freed when the thread exits. */
+typedef struct {
+    uint8_t *buf;
+    size_t cap;
+} work_area;
+
+static void free_work(void *p) {
+    work_area *w = p;
+    lt_aligned_free(w->buf);
+    free(w);
+}
+
+static lt_thread_slot work_slot = LT_THREAD_SLOT(free_work);
 
 static uint8_t *work_buffer(size_t bytes) {
-    if (tl_cap >= bytes) return tl_buf;
-    lt_aligned_free(tl_buf);
-    tl_buf = lt_aligned_alloc(64, bytes);
-    tl_cap = tl_buf ? bytes : 0;
-    return tl_buf;
+    work_area *w = lt_thread_slot_get(&work_slot);
+    if (!w) {
+        if (!(w = calloc(1, sizeof *w))) return NULL;
+        if (!lt_thread_slot_set(&work_slot, w)) {
+            free(w);
+            return NULL;
+        }
+    }
+    if (w->cap >= bytes) return w->buf;
+    lt_aligned_free(w->buf);
+    w->buf = lt_aligned_alloc(64, bytes);
+    w->cap = w->buf ? bytes : 0;
+    return w->buf;
 }
 
 void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool) {
