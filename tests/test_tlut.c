@@ -131,6 +131,6 @@ int main(void) {
 #else
 int main(void) {
     fprintf(stderr, "no x86 kernels in this build: nothing to compare\n");
-    return 0;
+    return TEST_DONE();
 }
 #endif
