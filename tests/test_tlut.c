@@ -102,10 +102,10 @@ int main(void) {
         return TEST_DONE();
     }
     pool2 = lt_pool_create(2);
-    static const int64_t all_n[] = { 1, 2, 15, 16, 17, 31, 32, 33, 128, 130 }, some_n[] = { 16, 33, 130 }, one_n[] = { 33 };
+    static const int64_t all_n[] = { 1, 2, 15, 16, 17, 31, 32, 33, 47, 100, 128, 130 }, some_n[] = { 16, 47, 130 }, one_n[] = { 33 };
     struct { int64_t k, m; const int64_t *ns; int nn; } shapes[] = {
-        { 1, 5, all_n, 10 },   { 2, 33, some_n, 3 },  { 5, 40, some_n, 3 },  { 100, 17, all_n, 10 },
-        { 257, 70, all_n, 10 }, { 769, 33, some_n, 3 }, { 2569, 300, one_n, 1 }, { 6912, 40, one_n, 1 },
+        { 1, 5, all_n, 12 },   { 2, 33, some_n, 3 },  { 5, 40, some_n, 3 },  { 100, 17, all_n, 12 },
+        { 257, 70, all_n, 12 }, { 769, 33, some_n, 3 }, { 2569, 300, one_n, 1 }, { 6912, 40, one_n, 1 },
     };
     for (size_t si = 0; si < LT_ARRAY_LEN(shapes); si++) check_shape(shapes[si].k, shapes[si].m, shapes[si].ns, shapes[si].nn);
     /* a weight of another K: an error and zero outputs, no crash */

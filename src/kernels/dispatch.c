@@ -274,12 +274,23 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         }
     if (a->n == 0) return;
 #if defined(LUTLM_HAVE_X86_KERNELS)
-    /* Per-row ternary weights (BitNet) and many tokens: the group-of-3 LUT GEMM (tlut.h). */
-    bool tlut = simd_x86() && path == LT_PATH_AUTO;
-    for (int i = 0; i < count; i++) tlut = tlut && lt_tlut_auto(ws[i], a->n);
-    if (tlut) {
+    /* Per-row ternary weights (BitNet) and many tokens: the group-of-3 LUT GEMM (tlut.h) for all
+     * tokens, or, when the last 32-token block would be mostly padding, for the whole blocks and
+     * the int8 GEMM for the rest (every kernel gives the same bits, token by token). */
+    int64_t n_all = a->n, n_tlut = 0;
+    const int64_t candidates[2] = { n_all, n_all / LT_TLUT_NB * LT_TLUT_NB };
+    for (int c = 0; c < 2 && !n_tlut && simd_x86() && path == LT_PATH_AUTO; c++) {
+        bool ok = candidates[c] > 0;
+        for (int i = 0; i < count; i++) ok = ok && lt_tlut_auto(ws[i], candidates[c]);
+        if (ok) n_tlut = candidates[c];
+    }
+    if (n_tlut > 0) {
+        a->n = n_tlut; /* the tlut GEMM sees the leading tokens only */
         lt_qweight_matmul_tlut(ws, count, a, ys, pool);
-        return;
+        a->n = n_all;
+        if (n_tlut == n_all) return;
+        a->first_token = n_tlut; /* the int8 GEMM below does the rest */
+        path = LT_PATH_GEMM;
     }
 #endif
     job j = { .w = w, .a = a, .y = ys[0], .lut = lt_gemv_ref, .count = count };
@@ -320,6 +331,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     if (ok && (lt_qw_has_offset(w) || j.lut == gemm)) ok = lt_act_build_gsum(a, w->group, w->ngroups);
     if (!ok) {
         for (int i = 0; i < count; i++) memset(ys[i], 0, (size_t)a->n * (size_t)ws[i]->m * sizeof(float));
+        a->first_token = 0;
         return;
     }
     if (j.grain == 0) j.count = 1; /* the reference and the vector-LUT split one weight: one region each */
@@ -338,6 +350,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         atomic_init(&j.ends, (uint64_t)all_tiles << 32);
         lt_pool_run(pool, lut_task, &j);
     }
+    a->first_token = 0;
 }
 
 void lt_qweight_matmul_path(const lt_qweight *w, lt_act *a, float *y, lt_pool *pool, lt_kernel_path path) {

@@ -68,6 +68,8 @@ int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k);
 /* Prepared activations. xq rows have stride kx >= every padded K, zero past k. */
 struct lt_act {
     int64_t n, k, kx;
+    int64_t first_token; /* the int8 GEMM starts here: tokens before it were done by the tlut GEMM
+                          * (dispatch.c sets it for one region; 0 otherwise) */
     int8_t *xq;          /* [n][kx] */
     float *scale;        /* [n]: a = max|x| / 127, the value of one int8 step (0 if x is all zero) */
     /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries

@@ -241,7 +241,7 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
     size_t tile_bytes = lt_qw_tile_bytes(w);
     int64_t gq = w->group / 4, chunk = lt_gemm_chunk(w);
     bool fused = !w->per_row && gq <= KQ; /* a scale group fits in one K-block */
-    for (int64_t tok0 = 0; tok0 < a->n; tok0 += NB) {
+    for (int64_t tok0 = a->first_token; tok0 < a->n; tok0 += NB) {
         int nt = (int)LT_MIN(NB, a->n - tok0);
         for (int64_t tile = t0; tile < t1; tile++) {
             const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
