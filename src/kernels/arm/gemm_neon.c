@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/arm/f16_neon.h"
 #include "kernels/gemm.h"
 
 #define NB LT_GEMM_NB
@@ -110,9 +111,6 @@ static void block_vmlal(const uint8_t *codes, int64_t nq, int64_t chunk, const i
         block_dot(codes, nq, chunk, x, 1, ip + t);
     }
 }
-
-/* Four f16 scales as floats (exact). */
-static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 
 /* End of scale group g: f = fmaf(s, (float)dot, f) [+ fmaf(m, (float)Σx, f)], dot = ip (- Σx for
  * ternary codes); ip restarts at zero. */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/arm/f16_neon.h"
 #include "kernels/kernels_impl.h"
 
 #define CHUNK_PAIRS (LT_CHUNK_SLOTS / 2)
@@ -58,9 +59,6 @@ static inline __attribute__((always_inline)) void tile_dot(const uint8_t *wt, co
         for (int j = 0; j < P; j++) widen_add(d, acc[j], j);
     }
 }
-
-/* Four f16 scales as floats (exact). */
-static inline float32x4_t load_f16x4(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 
 static void store_rows(const lt_qweight *w, int64_t tile, float *yn, const float32x4_t out[8]) {
     int64_t row0 = tile * LT_TILE;

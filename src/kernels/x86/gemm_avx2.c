@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/x86/f16_avx2.h"
 #include "kernels/gemm.h"
 
 #define NB LT_GEMM_NB
@@ -24,9 +25,6 @@ static inline __m256i broadcast4(const int8_t *x) {
     memcpy(&v, x, 4);
     return _mm256_set1_epi32(v);
 }
-
-/* Eight f16 scales as floats (exact: F16C). */
-static inline __m256 load_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
 /* Ternary: kquad q of row r is index byte b = wt[32q + r] (one slot pair); byte i of its code dword
  * is (b >> 2i) & 3. With b zero-extended into a dword, b | b << 6 | b << 12 | b << 18 has bits

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "kernels/x86/f16_avx2.h"
 #include "kernels/kernels_impl.h"
 
 /* Table biases (make every entry an unsigned byte). */
@@ -160,9 +161,6 @@ static __attribute__((noinline)) void tern_dot(const uint8_t *wt, const uint8_t 
         tern_flush(d, acc_w, acc_o);
     }
 }
-
-/* Eight f16 scales as floats (exact: F16C). */
-static inline __m256 load_f16x8(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)); }
 
 static void store_rows(const lt_qweight *w, int64_t tile, float *yn, const __m256 out[4]) {
     int64_t row0 = tile * LT_TILE;
