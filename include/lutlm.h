@@ -76,17 +76,28 @@ int lutlm_tokenize(const lutlm_model *model, const char *text, int len, int32_t 
 int lutlm_token_to_piece(const lutlm_model *model, int32_t token, char *buf, int buflen, bool special);
 
 /* ---- contexts (KV cache + scratch) ---- */
+/* How the KV cache stores K or V. F16 (the default, as llama.cpp's) halves the cache's memory and
+ * what a decode step reads from it at long contexts; values are rounded to nearest F16 as they
+ * enter. F32 keeps them exactly (what the reference runners do). */
+typedef enum {
+    LUTLM_CACHE_DEFAULT = 0, /* F16 */
+    LUTLM_CACHE_F32,
+    LUTLM_CACHE_F16,
+} lutlm_cache_type;
+/* "f32" / "f16" -> the type, or -1 for an unknown name. */
+int lutlm_cache_type_from_name(const char *name);
+
 typedef struct lutlm_context_params {
     int32_t n_ctx;      /* KV cache length in tokens; 0 = 4096 */
     int32_t n_threads;  /* 0 = number of cores */
     int32_t n_batch;    /* maximum tokens per forward pass; 0 = 512 */
-    bool v_cache_f16;   /* default false: V is cached in full F32. true: V values are rounded to F16 as
-                           they enter the cache, as in llama.cpp / bitnet.cpp's default F16 V cache (to
-                           reproduce their outputs; the storage stays F32) */
+    lutlm_cache_type type_k, type_v; /* KV cache storage (default F16 for both) */
     bool ggml_compat;   /* default false. true: compute as ggml does (llama.cpp / bitnet.cpp on x86 AVX2):
                            its summation orders, softmax exp, RoPE angles, bitnet.cpp's int8 activation
                            rounding, and F16 activations for F16 weights on single-token steps — to
-                           compare with those engines step by step (slower attention). */
+                           compare with those engines step by step (slower attention). The KV cache
+                           then stays F32 in memory and an F16 type rounds the values as they enter
+                           (bitnet.cpp's runs: type_k F32, type_v F16). */
 } lutlm_context_params;
 lutlm_context_params lutlm_context_default_params(void);
 
@@ -94,6 +105,8 @@ lutlm_context *lutlm_context_new(lutlm_model *model, const lutlm_context_params 
 void lutlm_context_free(lutlm_context *ctx);
 int32_t lutlm_context_n_ctx(const lutlm_context *ctx);
 int32_t lutlm_context_n_past(const lutlm_context *ctx); /* tokens in the KV cache */
+/* Bytes of K and V that n cached positions take, all layers (what a decode step at that depth reads). */
+uint64_t lutlm_context_kv_bytes(const lutlm_context *ctx, int32_t n_positions);
 /* Forget cached tokens from position pos on (0 = clear). */
 void lutlm_context_truncate(lutlm_context *ctx, int32_t pos);
 

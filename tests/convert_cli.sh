@@ -24,7 +24,7 @@ expect() {
 # its trailing newline; only its first CHARS characters if given) starts the greedy output of 300 tokens
 golden_prefix() {
   local model=$1 prompt=$2 golden=$3
-  local out; out=$("$bin" run -m "$model" -p "$prompt" -n 300 --temp 0 -t 1 2>/dev/null) || { fail "run $model"; return; }
+  local out; out=$("$bin" run -m "$model" -p "$prompt" -n 300 --temp 0 -t 1 -ctk f32 -ctv f32 2>/dev/null) || { fail "run $model"; return; }
   local want; want=$(sed -e '1s/^<s> //' -e '1s/^[[:space:]]*//' "$golden")
   local chars=${4:-${#want}}; want=${want:0:$chars}
   out=$(printf '%s' "$out" | sed -e '1s/^[[:space:]]*//')

@@ -47,8 +47,8 @@ typedef struct {
 } session;
 
 /* Load `path` (a real path, not relative to ../shared) with or without the LUT kernels, 1 thread;
- * like_ggml: compute as llama.cpp / bitnet.cpp do (their default F16 V cache and ggml's arithmetic:
- * lutlm_context_params.v_cache_f16 and ggml_compat). */
+ * an F32 KV cache (the reference runners'); like_ggml: compute as llama.cpp / bitnet.cpp do (their
+ * F16 V cache and ggml's arithmetic: lutlm_context_params.type_v and ggml_compat). */
 static inline bool open_session_path(session *s, const char *path, int n_ctx, bool use_kernels, bool like_ggml) {
     lutlm_model_params mp = lutlm_model_default_params();
     mp.use_kernels = use_kernels;
@@ -58,7 +58,8 @@ static inline bool open_session_path(session *s, const char *path, int n_ctx, bo
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = n_ctx;
     cp.n_threads = 1; /* ctest runs tests in parallel on 2 cores: one thread each */
-    cp.v_cache_f16 = like_ggml;
+    cp.type_k = LUTLM_CACHE_F32;
+    cp.type_v = like_ggml ? LUTLM_CACHE_F16 : LUTLM_CACHE_F32;
     cp.ggml_compat = like_ggml;
     s->ctx = lutlm_context_new(s->model, &cp);
     if (!s->ctx) { fprintf(stderr, "context: %s\n", lutlm_last_error()); return false; }

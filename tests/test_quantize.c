@@ -96,6 +96,7 @@ static void case_bitllama3m(const char *type, bool exact, bool kernels, int min_
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = 512;
     cp.n_threads = 2;
+    cp.type_k = cp.type_v = LUTLM_CACHE_F32; /* the reference runner's cache */
     lutlm_context *c = lutlm_context_new(m, &cp);
     static const int32_t prompt[] = { 1, 403, 407, 261, 378 }; /* <s> Once upon a time */
     enum { STEPS = 256 };

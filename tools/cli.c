@@ -64,3 +64,18 @@ int cli_int_list(const char *cmd, const char *opt, const char *s, int *out, int 
     }
     return count;
 }
+
+bool cli_cache_type_option(const char *cmd, int argc, char **argv, int *i, lutlm_context_params *cp) {
+    const char *v;
+    lutlm_cache_type *type;
+    if (cli_option(argc, argv, i, "-ctk", "--cache-type-k", &v)) type = &cp->type_k;
+    else if (cli_option(argc, argv, i, "-ctv", "--cache-type-v", &v)) type = &cp->type_v;
+    else return false;
+    int t = lutlm_cache_type_from_name(v);
+    if (t < 0) {
+        fprintf(stderr, "lutlm %s: unknown KV cache type '%s' for %s (f16 or f32)\n", cmd, v, argv[*i - 1]);
+        exit(2);
+    }
+    *type = (lutlm_cache_type)t;
+    return true;
+}

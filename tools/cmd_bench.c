@@ -10,8 +10,8 @@
  * and one embedding row (bytes/token). bytes/token × tokens/s is the bandwidth the step achieved;
  * it is compared with the read bandwidth of a streaming sum measured in the same run, on the same
  * number of threads. In a ppN pass each weight is read once for all N tokens, so its bytes/token is
- * (weights + head) / N + one embedding row. At a depth D > 0 a decode step also reads the F32 K and
- * V of every cached position (on average D + (N + 1) / 2 of them); that is added to tgN's bytes. */
+ * (weights + head) / N + one embedding row. At a depth D > 0 a decode step also reads the K and
+ * V (F16 by default, -ctk / -ctv) of every cached position (on average D + (N + 1) / 2 of them); that is added to tgN's bytes. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,7 @@ typedef struct {
     int reps;
     bool json, baseline;
     uint64_t seed;
+    lutlm_context_params cache; /* type_k, type_v */
 } bench_options;
 
 static void usage(FILE *out) {
@@ -59,6 +60,7 @@ static void usage(FILE *out) {
             "  -t, --threads LIST      thread counts (default: number of cores)\n"
             "  -r, --repetitions N     measured runs per test, after one warm-up (default 5)\n"
             "  -o, --output FMT        md (default: a table) or json (one array of records)\n"
+            CLI_CACHE_TYPE_HELP
             "      --baseline          also run every test on the reference path (LUT kernels off)\n"
             "  -h, --help              this help\n\n"
             "Progress dots go to stderr. Example: lutlm bench --synthetic bitnet-2b4t -p 128 -n 64 -t 1,2\n",
@@ -67,7 +69,8 @@ static void usage(FILE *out) {
 
 static void parse_options(int argc, char **argv, bench_options *o) {
     const char *v;
-    *o = (bench_options){ .n_prompt = { 128, 512 }, .n_pp = 2, .n_gen = { 64 }, .n_tg = 1, .n_depth = 1, .reps = 5, .seed = 1 };
+    *o = (bench_options){ .n_prompt = { 128, 512 }, .n_pp = 2, .n_gen = { 64 }, .n_tg = 1, .n_depth = 1, .reps = 5, .seed = 1,
+                          .cache = lutlm_context_default_params() };
     o->threads[0] = lt_default_threads();
     o->n_threads = 1;
     for (int i = 1; i < argc; i++) {
@@ -90,6 +93,7 @@ static void parse_options(int argc, char **argv, bench_options *o) {
             o->json = !strcmp(v, "json");
         }
         else if (cli_flag(argv, i, NULL, "--baseline")) o->baseline = true;
+        else if (cli_cache_type_option("bench", argc, argv, &i, &o->cache)) continue;
         else cli_unknown("bench", argv[i]);
     }
     const char *problem = NULL;
@@ -123,13 +127,16 @@ typedef struct {
     uint64_t size_bytes, params;
     uint64_t pass_bytes;       /* every linear weight and the output head, as the forward pass reads them */
     uint64_t embd_row_bytes;
-    uint64_t kv_bytes_per_position; /* K and V of one cached position, every layer (F32) */
+    uint64_t kv_bytes_per_position; /* K and V of one cached position, every layer */
+    const char *type_k, *type_v;    /* their storage: "f16" or "f32" */
     bool kernels;              /* some linear weight runs on the LUT kernels */
 } model_stats;
 
 static uint64_t linear_bytes(const lt_linear *l) { return l->q ? lt_qweight_bytes(l->q) : l->w.nbytes; }
 
-static void collect_stats(lutlm_model *m, const char *label, model_stats *s) {
+static bool cache_is_f32(lutlm_cache_type t) { return t == LUTLM_CACHE_F32; }
+
+static void collect_stats(lutlm_model *m, const char *label, const lutlm_context_params *cache, model_stats *s) {
     const lt_hparams *hp = &m->hp;
     lt_linear *all[MAX_LINEARS];
     int n = lt_model_linears(m, all, MAX_LINEARS);
@@ -154,7 +161,11 @@ static void collect_stats(lutlm_model *m, const char *label, model_stats *s) {
     s->size_bytes += norm_floats * sizeof(float);
     s->params += norm_floats;
     s->embd_row_bytes = lt_format_row_bytes(m->tok_embd.fmt, m->tok_embd.ne[0]);
-    s->kv_bytes_per_position = 2 * (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * sizeof(float);
+    bool k32 = cache_is_f32(cache->type_k), v32 = cache_is_f32(cache->type_v);
+    s->type_k = k32 ? "f32" : "f16";
+    s->type_v = v32 ? "f32" : "f16";
+    s->kv_bytes_per_position = (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim *
+                               ((k32 ? 4u : 2u) + (v32 ? 4u : 2u));
 }
 
 /* Turn the LUT kernels off (every linear on the reference path) and back on, for --baseline. */
@@ -288,6 +299,7 @@ static void print_markdown(const bench_options *o, const model_stats *s, const b
     print_cpu(stdout);
     printf("read bandwidth (streaming sum over %zu MiB, best of %d):", BW_BUFFER_BYTES >> 20, BW_PASSES);
     for (int i = 0; i < o->n_threads; i++) printf("%s %d thread%s %.1f GB/s", i ? "," : "", o->threads[i], o->threads[i] > 1 ? "s" : "", limits[i]);
+    printf("\nKV cache: K %s, V %s", s->type_k, s->type_v);
     printf("\n\n| model | type | head | size | params | bpw | threads | test | t/s | bytes/token | bw GB/s | of limit |%s\n",
            o->baseline ? " vs ref |" : "");
     printf("| --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |%s\n", o->baseline ? " ---: |" : "");
@@ -328,6 +340,8 @@ static void print_json(const model_stats *s, const bench_result *res, int n) {
         json_string("output_type", s->head);
         json_string("test", test);
         json_string("path", r->reference || !s->kernels ? "reference" : "kernels");
+        json_string("type_k", s->type_k);
+        json_string("type_v", s->type_v);
         printf("\"size_bytes\": %llu, \"params\": %llu, \"bpw\": %.4f, \"threads\": %d, \"n_prompt\": %d, \"n_gen\": %d, "
                "\"n_depth\": %d, \"tokens_per_s\": %.4f, \"stddev\": %.4f, \"bytes_per_token\": %.0f, \"bw_gbps\": %.4f, "
                "\"bw_limit_gbps\": %.4f, \"bw_limit_ratio\": %.4f}%s\n",
@@ -371,6 +385,8 @@ static bool run_thread_count(lutlm_model *m, const bench_options *o, int threads
     int max_pp = max_of(o->n_prompt, o->n_pp), max_tg = max_of(o->n_gen, o->n_tg), max_depth = max_of(o->depth, o->n_depth);
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_threads = threads;
+    cp.type_k = o->cache.type_k;
+    cp.type_v = o->cache.type_v;
     cp.n_ctx = max_depth + LT_MAX(max_pp, TG_PROMPT + max_tg);
     cp.n_batch = LT_MAX(LT_MAX(max_pp, TG_PROMPT), LT_MIN(max_depth, 512));
     lutlm_context *c = lutlm_context_new(m, &cp);
@@ -433,10 +449,10 @@ int cmd_bench(int argc, char **argv) {
         tokens[i] = (int32_t)((state >> 33) % (uint64_t)lutlm_model_n_vocab(m));
     }
     model_stats stats, ref_stats;
-    collect_stats(m, label, &stats);
+    collect_stats(m, label, &o.cache, &stats);
     if (baseline) {
         swap_kernels(m, saved, true);
-        collect_stats(m, label, &ref_stats);
+        collect_stats(m, label, &o.cache, &ref_stats);
         swap_kernels(m, saved, false);
     }
     ok = true;

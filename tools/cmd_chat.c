@@ -21,7 +21,8 @@ static void usage(void) {
             "  Reads one user message per line from stdin; an empty line is skipped, /exit ends.\n"
             "  --chat-template NAME  llama2, llama2-sys, llama3, chatml, phi3 (default: from the GGUF)\n"
             "  -sys, --system TEXT   system message\n"
-            "  -n, --n-predict N     max tokens per reply (default 256)\n");
+            "  -n, --n-predict N     max tokens per reply (default 256)\n"
+            CLI_CACHE_TYPE_HELP);
 }
 
 typedef struct chat {
@@ -136,6 +137,7 @@ int cmd_chat(int argc, char **argv) {
         if (cli_option(argc, argv, &i, NULL, "--top-k", &s)) { sp.top_k = (int)cli_int(argv[0], "--top-k", s, 0, 1 << 30); continue; }
         if (cli_option(argc, argv, &i, NULL, "--top-p", &s)) { sp.top_p = (float)cli_float(argv[0], "--top-p", s); continue; }
         if (cli_option(argc, argv, &i, NULL, "--seed", &s)) { sp.seed = (uint64_t)cli_int(argv[0], "--seed", s, 0, 1LL << 62); continue; }
+        if (cli_cache_type_option(argv[0], argc, argv, &i, &cp)) continue;
         if (cli_flag(argv, i, "-h", "--help")) { usage(); return 0; }
         cli_unknown(argv[0], argv[i]);
     }

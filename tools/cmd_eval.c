@@ -24,6 +24,9 @@ static void usage(FILE *out) {
             "  -b, --batch-size N           tokens per forward pass (default: all at once, up to 512)\n"
             "  -t, --threads N              threads (default: number of cores)\n"
             "  -c, --ctx-size N             context size (default: prompt + greedy tokens)\n"
+            "  -ctk, --cache-type-k T       KV cache storage of K: f32 (default here: the reference\n"
+            "                               runners' cache) or f16\n"
+            "  -ctv, --cache-type-v T       the same for V\n"
             "      --like-ggml              compute as llama.cpp / bitnet.cpp do: F16 V cache and ggml's\n"
             "                               float order and roundings (docs/ggml-compat.md), to compare\n"
             "                               with their logits\n"
@@ -76,9 +79,12 @@ int cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *ids_text = NULL, *ids_file = NULL, *logits_out = NULL, *greedy_out = NULL, *v;
     int greedy = 0, batch = 0, threads = 0, ctx_size = 0;
     bool like_ggml = false;
+    lutlm_context_params cp = lutlm_context_default_params();
+    cp.type_k = cp.type_v = LUTLM_CACHE_DEFAULT; /* unset: F32 here unless chosen (see below) */
     for (int i = 1; i < argc; i++) {
         if (cli_flag(argv, i, "-h", "--help")) { usage(stdout); return 0; }
         else if (cli_flag(argv, i, NULL, "--like-ggml")) like_ggml = true;
+        else if (cli_cache_type_option("eval", argc, argv, &i, &cp)) continue;
         else if (cli_option(argc, argv, &i, "-m", "--model", &v)) model_path = v;
         else if (cli_option(argc, argv, &i, NULL, "--tokens", &v)) ids_text = v;
         else if (cli_option(argc, argv, &i, NULL, "--tokens-file", &v)) ids_file = v;
@@ -113,10 +119,11 @@ int cmd_eval(int argc, char **argv) {
     lutlm_model *model = lutlm_model_load(model_path, NULL);
     if (!model) goto done;
     int n_vocab = lutlm_model_n_vocab(model);
-    lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = ctx_size ? ctx_size : n + greedy + 1;
     cp.n_threads = threads;
-    cp.v_cache_f16 = cp.ggml_compat = like_ggml;
+    cp.ggml_compat = like_ggml;
+    if (cp.type_k == LUTLM_CACHE_DEFAULT) cp.type_k = LUTLM_CACHE_F32;
+    if (cp.type_v == LUTLM_CACHE_DEFAULT) cp.type_v = like_ggml ? LUTLM_CACHE_F16 : LUTLM_CACHE_F32;
     cp.n_batch = batch ? batch : LT_MIN(n, 512);
     if (!(ctx = lutlm_context_new(model, &cp))) goto done;
     if (lutlm_decode(ctx, ids, n, true) != LUTLM_OK) goto done;

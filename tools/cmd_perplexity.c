@@ -24,7 +24,8 @@ static void usage(void) {
             "  -c, --ctx-size N     tokens per chunk (default 512)\n"
             "  -b, --batch-size N   tokens per forward pass (default 512, capped at CTX)\n"
             "  -t, --threads N      threads (default: all cores)\n"
-            "  --chunks N           evaluate at most N chunks\n");
+            "  --chunks N           evaluate at most N chunks\n"
+            CLI_CACHE_TYPE_HELP);
 }
 
 /* -log softmax(logits)[target], with the max subtracted for stability (llama.cpp's log_softmax). */
@@ -63,6 +64,7 @@ static bool eval_chunk(lutlm_context *ctx, const int32_t *chunk, int n_ctx, int 
 int cmd_perplexity(int argc, char **argv) {
     const char *model_path = NULL, *file = NULL, *s;
     int n_ctx = 512, n_batch = 512, n_threads = 0, max_chunks = -1;
+    lutlm_context_params cp = lutlm_context_default_params();
     for (int i = 1; i < argc; i++) {
         if (cli_option(argc, argv, &i, "-m", "--model", &model_path)) continue;
         if (cli_option(argc, argv, &i, "-f", "--file", &file)) continue;
@@ -70,6 +72,7 @@ int cmd_perplexity(int argc, char **argv) {
         if (cli_option(argc, argv, &i, "-b", "--batch-size", &s)) { n_batch = (int)cli_int(argv[0], "-b", s, 1, 1 << 20); continue; }
         if (cli_option(argc, argv, &i, "-t", "--threads", &s)) { n_threads = (int)cli_int(argv[0], "-t", s, 1, 1024); continue; }
         if (cli_option(argc, argv, &i, NULL, "--chunks", &s)) { max_chunks = (int)cli_int(argv[0], "--chunks", s, 1, 1 << 30); continue; }
+        if (cli_cache_type_option(argv[0], argc, argv, &i, &cp)) continue;
         if (cli_flag(argv, i, "-h", "--help")) { usage(); return 0; }
         cli_unknown(argv[0], argv[i]);
     }
@@ -81,7 +84,6 @@ int cmd_perplexity(int argc, char **argv) {
     if (!text) { fprintf(stderr, "lutlm perplexity: %s\n", lt_error()); return 1; }
     lutlm_model *model = lutlm_model_load(model_path, NULL);
     if (!model) { fprintf(stderr, "lutlm perplexity: %s\n", lutlm_last_error()); free(text); return 1; }
-    lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = n_ctx;
     cp.n_batch = n_batch;
     cp.n_threads = n_threads;

@@ -22,6 +22,7 @@ static void usage(FILE *out) {
             "  -t, --threads N         threads (default: number of cores)\n"
             "  -c, --ctx-size N        context size in tokens (default: prompt + -n, or 4096 with -n -1)\n"
             "  -b, --batch-size N      tokens per forward pass during prompt processing (default 512)\n"
+            CLI_CACHE_TYPE_HELP
             "      --temp T            temperature (default 0.8; 0 = greedy)\n"
             "      --top-k K           keep the K most likely tokens (default 40; 0 = off)\n"
             "      --top-p P           nucleus sampling threshold (default 0.95; 1 = off)\n"
@@ -38,12 +39,14 @@ typedef struct {
     const char *model, *prompt, *prompt_file;
     int n_predict, threads, ctx, batch;
     lutlm_sampler_params sampling;
+    lutlm_context_params cache; /* type_k, type_v */
     bool special, ignore_eos;
 } run_options;
 
 static void parse_options(int argc, char **argv, run_options *o) {
     const char *v;
-    *o = (run_options){ .prompt = "", .n_predict = 128, .sampling = lutlm_sampler_default_params() };
+    *o = (run_options){ .prompt = "", .n_predict = 128, .sampling = lutlm_sampler_default_params(),
+                        .cache = lutlm_context_default_params() };
     o->sampling.temperature = 0.8f;
     o->sampling.seed = (uint64_t)time(NULL);
     for (int i = 1; i < argc; i++) {
@@ -62,6 +65,7 @@ static void parse_options(int argc, char **argv, run_options *o) {
         else if (cli_option(argc, argv, &i, NULL, "--repeat-penalty", &v)) o->sampling.repeat_penalty = (float)cli_float("run", "--repeat-penalty", v);
         else if (cli_option(argc, argv, &i, NULL, "--repeat-last-n", &v)) o->sampling.repeat_last_n = (int)cli_int("run", "--repeat-last-n", v, 0, 1 << 20);
         else if (cli_option(argc, argv, &i, "-s", "--seed", &v)) o->sampling.seed = (uint64_t)cli_int("run", "--seed", v, 0, INT64_MAX);
+        else if (cli_cache_type_option("run", argc, argv, &i, &o->cache)) continue;
         else if (cli_flag(argv, i, NULL, "--special")) o->special = true;
         else if (cli_flag(argv, i, NULL, "--ignore-eos")) o->ignore_eos = true;
         else cli_unknown("run", argv[i]);
@@ -102,6 +106,8 @@ int cmd_run(int argc, char **argv) {
     cp.n_ctx = o.ctx ? o.ctx : o.n_predict >= 0 ? n_prompt + o.n_predict + 1 : 4096;
     cp.n_threads = o.threads;
     cp.n_batch = o.batch;
+    cp.type_k = o.cache.type_k;
+    cp.type_v = o.cache.type_v;
     if (!(ctx = lutlm_context_new(model, &cp)) || !(sampler = lutlm_sampler_new(&o.sampling))) goto done;
     int n_ctx = lutlm_context_n_ctx(ctx);
     if (n_prompt == 0) {

@@ -86,6 +86,7 @@ static bool sample_calibration(const char *path, int n_seqs, calibration *c) {
     int64_t len = lutlm_model_n_ctx_train(model) > 1 ? LT_MIN(CALIB_LEN, lutlm_model_n_ctx_train(model)) : CALIB_LEN;
     lutlm_context_params cp = lutlm_context_default_params();
     cp.n_ctx = (int32_t)len;
+    cp.type_k = cp.type_v = LUTLM_CACHE_F32; /* the source model's exact outputs */
     lutlm_context *ctx = lutlm_context_new(model, &cp);
     lutlm_sampler_params sp = lutlm_sampler_default_params();
     sp.temperature = 1.0f, sp.top_k = 0, sp.top_p = 1.0f, sp.min_p = 0.0f, sp.seed = calib_seed;

@@ -8,7 +8,15 @@
 #include "model/context.h"
 
 lutlm_context_params lutlm_context_default_params(void) {
-    return (lutlm_context_params){ .n_ctx = 0, .n_threads = 0, .n_batch = 0 };
+    return (lutlm_context_params){ .n_ctx = 0, .n_threads = 0, .n_batch = 0, .type_k = LUTLM_CACHE_F16,
+                                   .type_v = LUTLM_CACHE_F16 };
+}
+
+int lutlm_cache_type_from_name(const char *name) {
+    if (!name) return -1;
+    if (!strcmp(name, "f32")) return LUTLM_CACHE_F32;
+    if (!strcmp(name, "f16")) return LUTLM_CACHE_F16;
+    return -1;
 }
 
 /* The LUTLM_PROFILE report: where the forward pass spent its time. */
@@ -30,6 +38,7 @@ void lutlm_context_free(lutlm_context *c) {
     lt_pool_free(c->pool);
     free(c->k_cache);
     free(c->v_cache);
+    free(c->kv_stage);
     free(c->x);
     free(c->xb);
     free(c->q);
@@ -47,14 +56,20 @@ void lutlm_context_free(lutlm_context *c) {
     free(c);
 }
 
-/* calloc of count * size floats with an overflow check */
-static float *alloc_floats(uint64_t count, uint64_t size) {
+/* calloc of count * size elements of elem bytes, with an overflow check */
+static void *alloc_elems(uint64_t count, uint64_t size, size_t elem) {
     uint64_t total;
     if (!lt_mul_u64(count, size, &total) || total > (UINT64_C(1) << 40)) {
-        lt_set_error("context too large (%llu x %llu floats)", (unsigned long long)count, (unsigned long long)size);
+        lt_set_error("context too large (%llu x %llu values)", (unsigned long long)count, (unsigned long long)size);
         return NULL;
     }
-    return lt_calloc((size_t)total, sizeof(float));
+    return lt_calloc((size_t)total, elem);
+}
+
+static float *alloc_floats(uint64_t count, uint64_t size) { return alloc_elems(count, size, sizeof(float)); }
+
+static bool valid_cache_type(lutlm_cache_type t) {
+    return t == LUTLM_CACHE_DEFAULT || t == LUTLM_CACHE_F32 || t == LUTLM_CACHE_F16;
 }
 
 lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *params) {
@@ -64,13 +79,21 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
         lt_set_error("negative context size, batch or thread count");
         return NULL;
     }
+    if (!valid_cache_type(p.type_k) || !valid_cache_type(p.type_v)) {
+        lt_set_error("unknown KV cache type (%d, %d)", (int)p.type_k, (int)p.type_v);
+        return NULL;
+    }
     lutlm_context *c = lt_calloc(1, sizeof *c);
     if (!c) return NULL;
     c->model = m;
     c->n_ctx = p.n_ctx ? p.n_ctx : 4096; /* as llama.cpp: the training length is no hard limit */
     c->n_batch = LT_MIN(p.n_batch ? p.n_batch : 512, c->n_ctx);
-    c->v_f16 = p.v_cache_f16;
     c->ggml = p.ggml_compat;
+    bool k16 = p.type_k != LUTLM_CACHE_F32, v16 = p.type_v != LUTLM_CACHE_F32;
+    c->k_f16 = k16 && !c->ggml;
+    c->v_f16 = v16 && !c->ggml;
+    c->k_round = k16 && c->ggml;
+    c->v_round = v16 && c->ggml;
     const char *prof = getenv("LUTLM_PROFILE");
     c->profile = prof && *prof && strcmp(prof, "0") != 0;
     c->pool = lt_pool_create(p.n_threads);
@@ -78,8 +101,10 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     uint64_t kv_dim = (uint64_t)hp->n_head_kv * hp->head_dim, q_dim = (uint64_t)hp->n_head * hp->head_dim;
     uint64_t nb = (uint64_t)c->n_batch;
     int64_t widest = LT_MAX(LT_MAX(hp->n_embd, hp->n_ff), (int64_t)q_dim);
-    if (!c->pool || !(c->k_cache = alloc_floats((uint64_t)hp->n_layer * c->n_ctx, kv_dim)) ||
-        !(c->v_cache = alloc_floats((uint64_t)hp->n_layer * c->n_ctx, kv_dim)) ||
+    uint64_t cached = (uint64_t)hp->n_layer * c->n_ctx;
+    if (!c->pool || !(c->k_cache = alloc_elems(cached, kv_dim, c->k_f16 ? 2 : 4)) ||
+        !(c->v_cache = alloc_elems(cached, kv_dim, c->v_f16 ? 2 : 4)) ||
+        (c->k_f16 && !(c->kv_stage = alloc_elems(nb, kv_dim, 2))) ||
         !(c->x = alloc_floats(nb, hp->n_embd)) || !(c->xb = alloc_floats(nb, LT_MAX(hp->n_embd, (int64_t)q_dim))) ||
         !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||
         !(c->att = alloc_floats(nb, q_dim)) || !(c->hb = alloc_floats(nb, hp->n_ff)) ||
@@ -96,6 +121,12 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
 
 int32_t lutlm_context_n_ctx(const lutlm_context *c) { return c->n_ctx; }
 int32_t lutlm_context_n_past(const lutlm_context *c) { return c->n_past; }
+
+uint64_t lutlm_context_kv_bytes(const lutlm_context *c, int32_t n_positions) {
+    const lt_hparams *hp = &c->model->hp;
+    uint64_t values = (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv * (uint64_t)hp->head_dim * (uint64_t)LT_MAX(n_positions, 0);
+    return values * ((c->k_f16 ? 2u : 4u) + (c->v_f16 ? 2u : 4u));
+}
 
 void lutlm_context_truncate(lutlm_context *c, int32_t pos) {
     if (pos >= 0 && pos < c->n_past) c->n_past = pos;

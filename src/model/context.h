@@ -3,10 +3,11 @@
 #define LUTLM_MODEL_CONTEXT_H
 
 #include "common/threadpool.h"
+#include "kernels/attention.h"
 #include "model/model.h"
 
 /* Query heads one attention work item computes together (they share a kv head): rows of scores per thread. */
-#define LT_ATT_GROUP 4
+#define LT_ATT_GROUP LT_ATT_MAX_G
 
 /* Parts of the forward pass the profile reports. */
 typedef enum {
@@ -18,10 +19,14 @@ struct lutlm_context {
     lutlm_model *model;
     lt_pool *pool;
     int n_ctx, n_batch, n_past;
-    bool v_f16;                 /* round V to F16 on its way into the cache (lutlm_context_params) */
     bool ggml;                  /* ggml's float arithmetic (lutlm_context_params.ggml_compat, ops_ggml.c) */
-    float *k_cache;             /* [layer][n_head_kv * head_dim][n_ctx] (transposed: see forward.c) */
-    float *v_cache;             /* [layer][n_ctx][n_head_kv * head_dim] */
+    /* The KV cache (model/attention.c). Stored as F16 (uint16_t) when k_f16 / v_f16, else F32. With
+     * ggml_compat it stays F32 and an F16 type rounds the values instead (k_round / v_round), for
+     * ggml's float arithmetic on them. */
+    bool k_f16, v_f16, k_round, v_round;
+    void *k_cache;              /* [layer][n_head_kv * head_dim][n_ctx] (transposed: see attention.c) */
+    void *v_cache;              /* [layer][n_ctx][n_head_kv * head_dim] */
+    uint16_t *kv_stage;         /* F16 cache: [n_batch][n_head_kv * head_dim], the batch's K converted */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
     float *scores;              /* per thread: LT_ATT_GROUP rows of n_ctx attention scores */
@@ -40,5 +45,9 @@ struct lutlm_context {
 /* Run the layers on n <= n_batch tokens (positions n_past ..); write logits of tokens
  * first_logit .. n-1 to `logits` (row-major). Does not advance n_past. */
 void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_logit, float *logits);
+
+/* Attention of layer il for the batch's n tokens (attention.c): store c->k, c->v (after RoPE) in the
+ * cache at positions n_past .., then c->att = softmax(q K^T / sqrt(head_dim)) V per query head. */
+void lt_attention(lutlm_context *c, int il, int n);
 
 #endif

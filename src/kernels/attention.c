@@ -1,0 +1,101 @@
+/* Attention products over the KV cache: the portable code (every ISA without its own) and the
+ * dispatch. See attention.h. */
+#include "kernels/attention.h"
+
+#include "common/util.h"
+#include "kernels/kernels.h"
+
+#define ATT_BLOCK 32 /* positions (scores) or dimensions (values) whose sums stay in registers */
+
+/* count values of a cache row from element off, as floats: the row itself (F32), or widened into
+ * buf (F16; exact). */
+static inline const float *row_floats(const void *base, int64_t off, int count, bool f16, float *buf) {
+    if (!f16) return (const float *)base + off;
+    const uint16_t *h = (const uint16_t *)base + off;
+#if defined(__aarch64__)
+    const __fp16 *hf = (const __fp16 *)h; /* the hardware conversion (fcvtl), vectorized */
+    for (int i = 0; i < count; i++) buf[i] = (float)hf[i];
+#else
+    for (int i = 0; i < count; i++) buf[i] = lt_fp16_to_fp32(h[i]);
+#endif
+    return buf;
+}
+
+/* Blocks of ATT_BLOCK positions; per block, G accumulator rows over i. */
+void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
+                            int64_t s_stride) {
+    float kbuf[ATT_BLOCK];
+    for (int j0 = 0; j0 < n; j0 += ATT_BLOCK) {
+        int nb = LT_MIN(ATT_BLOCK, n - j0);
+        float acc[LT_ATT_MAX_G][ATT_BLOCK] = { { 0 } };
+        for (int i = 0; i < kv->hd; i++) {
+            const float *ki = row_floats(kv->k, (int64_t)i * kv->k_stride + j0, nb, kv->k_f16, kbuf);
+            for (int g = 0; g < G; g++) {
+                const float qi = q[g * qs + i];
+                for (int b = 0; b < nb; b++) acc[g][b] += qi * ki[b];
+            }
+        }
+        for (int g = 0; g < G; g++)
+            for (int b = 0; b < nb; b++) scores[g * s_stride + j0 + b] = acc[g][b];
+    }
+}
+
+/* Blocks of ATT_BLOCK dimensions; per block, G accumulator rows over j. */
+void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
+                            int64_t qs) {
+    float vbuf[ATT_BLOCK];
+    for (int d0 = 0; d0 < kv->hd; d0 += ATT_BLOCK) {
+        int nb = LT_MIN(ATT_BLOCK, kv->hd - d0);
+        float acc[LT_ATT_MAX_G][ATT_BLOCK] = { { 0 } };
+        for (int j = 0; j < n; j++) {
+            const float *vj = row_floats(kv->v, (int64_t)j * kv->v_stride + d0, nb, kv->v_f16, vbuf);
+            for (int g = 0; g < G; g++) {
+                const float pj = p[g * s_stride + j];
+                for (int b = 0; b < nb; b++) acc[g][b] += pj * vj[b];
+            }
+        }
+        for (int g = 0; g < G; g++)
+            for (int b = 0; b < nb; b++) out[g * qs + d0 + b] = acc[g][b];
+    }
+}
+
+void lt_f16_from_f32_row_portable(uint16_t *dst, const float *src, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] = lt_fp32_to_fp16(src[i]);
+}
+
+#if defined(LUTLM_HAVE_X86_KERNELS)
+static bool use_avx2(void) {
+    lt_isa isa = lt_isa_active();
+    return isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512;
+}
+#endif
+
+void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    if (use_avx2()) {
+        lt_att_scores_avx2(q, qs, G, kv, n, scores, s_stride);
+        return;
+    }
+#endif
+    lt_att_scores_portable(q, qs, G, kv, n, scores, s_stride);
+}
+
+void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    if (use_avx2()) {
+        lt_att_values_avx2(p, s_stride, G, kv, n, out, qs);
+        return;
+    }
+#endif
+    lt_att_values_portable(p, s_stride, G, kv, n, out, qs);
+}
+
+void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    if (use_avx2()) {
+        lt_f16_from_f32_row_avx2(dst, src, n);
+        return;
+    }
+#endif
+    lt_f16_from_f32_row_portable(dst, src, n);
+}

@@ -1,0 +1,47 @@
+/* Attention's two products over one kv head of the KV cache, for up to LT_ATT_MAX_G query heads
+ * that share it (GQA), with the cache stored in F32 or F16:
+ *   scores[g][j] = Σ_i q_g[i] · K[i][j]     (i = 0 .. hd-1 in order, a product then a sum)
+ *   out_g[d]     = Σ_j p_g[j] · V[j][d]     (j = 0 .. n-1 in order)
+ * The softmax between them is the caller's (model/attention.c). F16 values are widened to F32
+ * exactly, so an F16 cache gives the same bits as an F32 cache holding the same (rounded) values,
+ * and every ISA gives the same bits as the portable code (the same operations per element in the
+ * same order). */
+#ifndef LUTLM_KERNELS_ATTENTION_H
+#define LUTLM_KERNELS_ATTENTION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LT_ATT_MAX_G 4 /* query heads per call: their accumulators share the registers */
+
+/* One kv head's cache. K is stored transposed, K[i][j] at k[i * k_stride + j] (dimension i,
+ * position j), so the score loops run over contiguous positions; V by position, V[j][d] at
+ * v[j * v_stride + d]. Elements are float, or uint16_t F16 bits when k_f16 / v_f16. */
+typedef struct {
+    const void *k, *v;
+    int64_t k_stride, v_stride;
+    int hd;          /* head dimension */
+    bool k_f16, v_f16;
+} lt_kv_view;
+
+/* scores[g * s_stride + j] for g < G <= LT_ATT_MAX_G, j < n; q_g = q + g * qs. */
+void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
+/* out[g * qs + d] for g < G, d < hd, from probabilities p[g * s_stride + j], j < n. */
+void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs);
+
+/* F32 -> F16 (round to nearest even, as lt_fp32_to_fp16) of n values: how rows enter an F16 cache. */
+void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n);
+
+/* The implementations behind the three (chosen by lt_isa_active), for tests. */
+void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
+                            int64_t s_stride);
+void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
+                            int64_t qs);
+void lt_f16_from_f32_row_portable(uint16_t *dst, const float *src, int64_t n);
+#ifdef LUTLM_HAVE_X86_KERNELS
+void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
+void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs);
+void lt_f16_from_f32_row_avx2(uint16_t *dst, const float *src, int64_t n);
+#endif
+
+#endif

@@ -1,0 +1,120 @@
+/* AVX2 attention products (attention.h): 16 positions (scores) or 16 dimensions (values) of up to
+ * four query heads at a time, so that one load of K or V (F32, or F16 widened with F16C) serves
+ * every query; 2G accumulators of 8 lanes stay in registers over the whole sum. The same
+ * operations per element in the same order as the portable code: the same bits. */
+/* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#include "common/util.h"
+#include "kernels/attention.h"
+#include "kernels/x86/f16_avx2.h"
+
+/* Eight cache values from element off, as floats. */
+static inline __attribute__((always_inline)) __m256 load8(const void *base, int64_t off, const bool f16) {
+    return f16 ? load_f16x8((const uint16_t *)base + off) : _mm256_loadu_ps((const float *)base + off);
+}
+
+static inline __attribute__((always_inline)) float load1(const void *base, int64_t off, const bool f16) {
+    return f16 ? _cvtsh_ss(((const uint16_t *)base)[off]) : ((const float *)base)[off];
+}
+
+/* Scores of G queries at positions j0 .. j0 + 15. */
+static inline __attribute__((always_inline)) void scores16(const float *q, int64_t qs, const int G,
+                                                           const lt_kv_view *kv, const bool f16, int j0,
+                                                           float *scores, int64_t s_stride) {
+    __m256 acc[LT_ATT_MAX_G][2];
+    for (int g = 0; g < G; g++) acc[g][0] = acc[g][1] = _mm256_setzero_ps();
+    for (int i = 0; i < kv->hd; i++) {
+        int64_t off = (int64_t)i * kv->k_stride + j0;
+        __m256 k0 = load8(kv->k, off, f16), k1 = load8(kv->k, off + 8, f16);
+        for (int g = 0; g < G; g++) {
+            __m256 qi = _mm256_broadcast_ss(q + g * qs + i);
+            acc[g][0] = _mm256_add_ps(acc[g][0], _mm256_mul_ps(qi, k0));
+            acc[g][1] = _mm256_add_ps(acc[g][1], _mm256_mul_ps(qi, k1));
+        }
+    }
+    for (int g = 0; g < G; g++) {
+        _mm256_storeu_ps(scores + g * s_stride + j0, acc[g][0]);
+        _mm256_storeu_ps(scores + g * s_stride + j0 + 8, acc[g][1]);
+    }
+}
+
+/* out[d0 .. d0 + 15] of G queries. */
+static inline __attribute__((always_inline)) void values16(const float *p, int64_t s_stride, const int G,
+                                                           const lt_kv_view *kv, const bool f16, int n, int d0,
+                                                           float *out, int64_t qs) {
+    __m256 acc[LT_ATT_MAX_G][2];
+    for (int g = 0; g < G; g++) acc[g][0] = acc[g][1] = _mm256_setzero_ps();
+    for (int j = 0; j < n; j++) {
+        int64_t off = (int64_t)j * kv->v_stride + d0;
+        __m256 v0 = load8(kv->v, off, f16), v1 = load8(kv->v, off + 8, f16);
+        for (int g = 0; g < G; g++) {
+            __m256 pj = _mm256_broadcast_ss(p + g * s_stride + j);
+            acc[g][0] = _mm256_add_ps(acc[g][0], _mm256_mul_ps(pj, v0));
+            acc[g][1] = _mm256_add_ps(acc[g][1], _mm256_mul_ps(pj, v1));
+        }
+    }
+    for (int g = 0; g < G; g++) {
+        _mm256_storeu_ps(out + g * qs + d0, acc[g][0]);
+        _mm256_storeu_ps(out + g * qs + d0 + 8, acc[g][1]);
+    }
+}
+
+static inline __attribute__((always_inline)) void scores_g(const float *q, int64_t qs, const int G,
+                                                           const lt_kv_view *kv, const bool f16, int n,
+                                                           float *scores, int64_t s_stride) {
+    int j0 = 0;
+    for (; j0 + 16 <= n; j0 += 16) scores16(q, qs, G, kv, f16, j0, scores, s_stride);
+    for (int g = 0; g < G; g++) { /* the last n % 16 positions, one at a time */
+        float *s = scores + g * s_stride;
+        for (int j = j0; j < n; j++) s[j] = 0.0f;
+        for (int i = 0; i < kv->hd; i++) {
+            const float qi = q[g * qs + i];
+            for (int j = j0; j < n; j++) s[j] += qi * load1(kv->k, (int64_t)i * kv->k_stride + j, f16);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void values_g(const float *p, int64_t s_stride, const int G,
+                                                           const lt_kv_view *kv, const bool f16, int n,
+                                                           float *out, int64_t qs) {
+    int d0 = 0;
+    for (; d0 + 16 <= kv->hd; d0 += 16) values16(p, s_stride, G, kv, f16, n, d0, out, qs);
+    for (int g = 0; g < G; g++) { /* dimensions past the last multiple of 16 */
+        float *o = out + g * qs;
+        for (int d = d0; d < kv->hd; d++) o[d] = 0.0f;
+        for (int j = 0; j < n; j++) {
+            const float pj = p[g * s_stride + j];
+            for (int d = d0; d < kv->hd; d++) o[d] += pj * load1(kv->v, (int64_t)j * kv->v_stride + d, f16);
+        }
+    }
+}
+
+/* One copy per (G, storage type): constants for the register allocation. */
+#define BY_G(CALL, G, ...)                           \
+    switch (G) {                                     \
+    case 4: CALL(__VA_ARGS__, 4); break;             \
+    case 3: CALL(__VA_ARGS__, 3); break;             \
+    case 2: CALL(__VA_ARGS__, 2); break;             \
+    default: CALL(__VA_ARGS__, 1); break;            \
+    }
+#define SCORES(f16, G) scores_g(q, qs, G, kv, f16, n, scores, s_stride)
+#define VALUES(f16, G) values_g(p, s_stride, G, kv, f16, n, out, qs)
+
+void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
+                        int64_t s_stride) {
+    if (kv->k_f16) BY_G(SCORES, G, true) else BY_G(SCORES, G, false)
+}
+
+void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs) {
+    if (kv->v_f16) BY_G(VALUES, G, true) else BY_G(VALUES, G, false)
+}
+
+void lt_f16_from_f32_row_avx2(uint16_t *dst, const float *src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) dst[i] = _cvtss_sh(src[i], _MM_FROUND_TO_NEAREST_INT);
+}
+#endif
