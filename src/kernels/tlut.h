@@ -6,8 +6,8 @@
  *   E_g[c][t] = Σ_i (c_i - 1) · x_t[3g + i],   c = c0 + 3 c1 + 9 c2,  c_i = t_i + 1 ∈ {0, 1, 2}
  * (|E| <= 3 · 128 = 384). Per weight row: acc[t] += E_g[code(row, g)][t] over the groups, int16
  * for at most LT_TLUT_WIDEN groups (80 · 384 < 32768), then int32; y = (float)dot * (s * a).
- * One byte load and two 256-bit adds (each with its table load) per 96 multiply-adds, against
- * ~10 µops per 96 in the int8 GEMM (gemm_avx2.c). docs/kernels.md, "Ternary group LUT GEMM". */
+ * Two 256-bit adds (each with its table load) and an eighth of a code load per 96 multiply-adds,
+ * against ~10 µops per 96 in the int8 GEMM (gemm_avx2.c). docs/kernels.md, "Ternary group LUT GEMM". */
 #ifndef LUTLM_KERNELS_TLUT_H
 #define LUTLM_KERNELS_TLUT_H
 

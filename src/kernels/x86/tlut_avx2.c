@@ -9,8 +9,9 @@
  *     27 KB, written and then read from L1: built per unit instead of once per region, because
  *     tables of the whole K are 18x the activations and came from L3 at every use);
  *   - per tile, decodes the codes into bytes code * 8 [group][32 rows] (vpshufb, see below), then
- *     per row acc[0..31] += E_g[code] over the 16 groups (one byte load and two vpaddw with the
- *     table row as memory operand), added into the row's int16 partials;
+ *     eight rows at a time acc[0..31] += E_g[code] over the 16 groups (per group one 64-bit load
+ *     of the eight rows' codes, per row two vpaddw with the table row as memory operand), added
+ *     into the rows' int16 partials;
  *   - every <= 80 groups widens the partials into int32.
  * At the end y = (float)dot * (s * a) per row and token, 8 x 8 at a time through a transpose. */
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
@@ -172,47 +173,58 @@ static inline __attribute__((always_inline)) void row_groups(const uint8_t *code
     _mm256_store_si256(p + 1, _mm256_add_epi16(_mm256_load_si256(p + 1), a1));
 }
 
-/* One group of a full K-block in assembly: GCC recomputed every table address with three
- * instructions instead of a displacement (g * 1728) and the code byte as index (x 8). Even groups
- * add into a0/a1 (tokens 0-15 / 16-31), odd ones into b0/b1: shorter dependency chains. */
-#define TLUT_STEP(g, i, a, b)                                    \
-    "movzbl " #g "*32(%[c]), %k[" #i "]\n\t"                     \
-    "vpaddw " #g "*1728(%[t],%[" #i "],8), %[" #a "], %[" #a "]\n\t"     \
-    "vpaddw " #g "*1728+32(%[t],%[" #i "],8), %[" #b "], %[" #b "]\n\t"
-#define TLUT_STEPS8 TLUT_STEP(0, i0, a0, a1) TLUT_STEP(1, i1, b0, b1) TLUT_STEP(2, i0, a0, a1) TLUT_STEP(3, i1, b0, b1) \
-    TLUT_STEP(4, i0, a0, a1) TLUT_STEP(5, i1, b0, b1) TLUT_STEP(6, i0, a0, a1) TLUT_STEP(7, i1, b0, b1)
-#if LT_TLUT_KG == 16
-#define TLUT_STEPS TLUT_STEPS8 TLUT_STEP(8, i0, a0, a1) TLUT_STEP(9, i1, b0, b1) TLUT_STEP(10, i0, a0, a1) TLUT_STEP(11, i1, b0, b1) \
-    TLUT_STEP(12, i0, a0, a1) TLUT_STEP(13, i1, b0, b1) TLUT_STEP(14, i0, a0, a1) TLUT_STEP(15, i1, b0, b1)
-#elif LT_TLUT_KG == 8
-#define TLUT_STEPS TLUT_STEPS8
-#endif
-_Static_assert(GROUP_BYTES == 1728 && LT_TILE == 32, "TLUT_STEP's constants");
+/* The row loop in assembly, eight rows at a time: per group g, one 64-bit load brings the codes
+ * of the eight rows (codes[g][r .. r+7]), then per row pair the code bytes come from the low two
+ * bytes of that register (%al and %ah: movzbl needs no shift in between; then q >>= 16) and two
+ * vpaddw each with the table row as memory operand add E_g[code] into the row's two accumulators
+ * (tokens 0-15, 16-31; sixteen registers for eight rows). Two loads per group and row instead of
+ * three (a byte load per code): the loop is bound by its loads. GCC would recompute every table
+ * address with three instructions instead of a displacement (g * 1728) and the code as index (x 8). */
+#define TLUT_PAIR(g, ra, rb)                                                    \
+    "movzbl %b[q], %k[i0]\n\t"                                                  \
+    "movzbl %h[q], %k[i1]\n\t"                                                  \
+    "vpaddw (" #g ")*1728(%[t],%[i0],8), %[" #ra "0], %[" #ra "0]\n\t"           \
+    "vpaddw (" #g ")*1728+32(%[t],%[i0],8), %[" #ra "1], %[" #ra "1]\n\t"        \
+    "vpaddw (" #g ")*1728(%[t],%[i1],8), %[" #rb "0], %[" #rb "0]\n\t"           \
+    "vpaddw (" #g ")*1728+32(%[t],%[i1],8), %[" #rb "1], %[" #rb "1]\n\t"
+#define TLUT_GROUP(g)                                                           \
+    "mov (" #g ")*32(%[c]), %[q]\n\t"                                           \
+    TLUT_PAIR(g, r0, r1) "shr $16, %[q]\n\t" TLUT_PAIR(g, r2, r3) "shr $16, %[q]\n\t" \
+    TLUT_PAIR(g, r4, r5) "shr $16, %[q]\n\t" TLUT_PAIR(g, r6, r7)
+#define TLUT_ZERO(r) "vpxor %[" #r "0], %[" #r "0], %[" #r "0]\n\t" "vpxor %[" #r "1], %[" #r "1], %[" #r "1]\n\t"
+#define TLUT_STORE(r, i)                                                        \
+    "vpaddw (" #i ")*64(%[p]), %[" #r "0], %[" #r "0]\n\t"                      \
+    "vmovdqa %[" #r "0], (" #i ")*64(%[p])\n\t"                                 \
+    "vpaddw (" #i ")*64+32(%[p]), %[" #r "1], %[" #r "1]\n\t"                   \
+    "vmovdqa %[" #r "1], (" #i ")*64+32(%[p])\n\t"
+#define TLUT_ACC(r) [r##0] "=&x"(acc[2 * r##_i]), [r##1] "=&x"(acc[2 * r##_i + 1])
+enum { r0_i, r1_i, r2_i, r3_i, r4_i, r5_i, r6_i, r7_i };
+_Static_assert(GROUP_BYTES == 1728 && LT_TILE == 32 && NB == 32, "the row loop's constants");
 
 /* The 32 rows of a tile over a full K-block (KG groups): p16[r] += Σ_g E_g[codes[g][r]]. */
 static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t (*p16)[NB]) {
 #if defined(__x86_64__)
-    __m256i a0, a1, b0, b1;
-    uint64_t i0, i1;
-    int64_t n = LT_TILE;
+    __m256i acc[16];
+    uint64_t q, i0, i1;
+    int64_t n = LT_TILE / 8;
     __asm__ volatile("1:\n\t" /* volatile: the results are in memory, not in the outputs */
-            "vpxor %[a0], %[a0], %[a0]\n\t"
-            "vpxor %[a1], %[a1], %[a1]\n\t"
-            "vpxor %[b0], %[b0], %[b0]\n\t"
-            "vpxor %[b1], %[b1], %[b1]\n\t"
-            TLUT_STEPS
-            "vpaddw %[b0], %[a0], %[a0]\n\t"
-            "vpaddw %[b1], %[a1], %[a1]\n\t"
-            "vpaddw (%[p]), %[a0], %[a0]\n\t"
-            "vpaddw 32(%[p]), %[a1], %[a1]\n\t"
-            "vmovdqa %[a0], (%[p])\n\t"
-            "vmovdqa %[a1], 32(%[p])\n\t"
-            "add $64, %[p]\n\t"
-            "inc %[c]\n\t"
+            TLUT_ZERO(r0) TLUT_ZERO(r1) TLUT_ZERO(r2) TLUT_ZERO(r3)
+            TLUT_ZERO(r4) TLUT_ZERO(r5) TLUT_ZERO(r6) TLUT_ZERO(r7)
+            TLUT_GROUP(0) TLUT_GROUP(1) TLUT_GROUP(2) TLUT_GROUP(3)
+            TLUT_GROUP(4) TLUT_GROUP(5) TLUT_GROUP(6) TLUT_GROUP(7)
+#if LT_TLUT_KG == 16
+            TLUT_GROUP(8) TLUT_GROUP(9) TLUT_GROUP(10) TLUT_GROUP(11)
+            TLUT_GROUP(12) TLUT_GROUP(13) TLUT_GROUP(14) TLUT_GROUP(15)
+#endif
+            TLUT_STORE(r0, 0) TLUT_STORE(r1, 1) TLUT_STORE(r2, 2) TLUT_STORE(r3, 3)
+            TLUT_STORE(r4, 4) TLUT_STORE(r5, 5) TLUT_STORE(r6, 6) TLUT_STORE(r7, 7)
+            "add $8*64, %[p]\n\t"
+            "add $8, %[c]\n\t"
             "dec %[n]\n\t"
             "jnz 1b\n\t"
-            : [a0] "=&x"(a0), [a1] "=&x"(a1), [b0] "=&x"(b0), [b1] "=&x"(b1), [i0] "=&r"(i0), [i1] "=&r"(i1),
-              [c] "+r"(codes), [p] "+r"(p16), [n] "+r"(n)
+            : TLUT_ACC(r0), TLUT_ACC(r1), TLUT_ACC(r2), TLUT_ACC(r3),
+              TLUT_ACC(r4), TLUT_ACC(r5), TLUT_ACC(r6), TLUT_ACC(r7),
+              [q] "=&Q"(q), [i0] "=&Q"(i0), [i1] "=&Q"(i1), [c] "+r"(codes), [p] "+r"(p16), [n] "+r"(n)
             : [t] "r"(tab)
             : "memory", "cc");
 #else
