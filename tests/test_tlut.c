@@ -123,6 +123,12 @@ int main(void) {
     lt_act_free(act);
     lt_qweight_free(w1);
     lt_qweight_free(w2);
+    /* K past LT_TLUT_MAX_K: the int16 high parts of the dots could overflow, not supported (AUTO
+     * takes the int8 GEMM) */
+    lt_qweight *wmax = make_weight(LT_TLUT_MAX_K, 1), *wbig = make_weight(LT_TLUT_MAX_K + 1, 1);
+    CHECK(wmax && wbig && lt_tlut_supports(wmax) && !lt_tlut_supports(wbig) && !lt_tlut_auto(wbig, 128));
+    lt_qweight_free(wmax);
+    lt_qweight_free(wbig);
     lt_isa_set(lt_isa_detect());
     lt_pool_free(pool2);
     return TEST_DONE();

@@ -5,7 +5,8 @@
  * 27 rows of 32 int16 (one per token):
  *   E_g[c][t] = Σ_i (c_i - 1) · x_t[3g + i],   c = c0 + 3 c1 + 9 c2,  c_i = t_i + 1 ∈ {0, 1, 2}
  * (|E| <= 3 · 128 = 384). Per weight row: acc[t] += E_g[code(row, g)][t] over the groups, int16
- * for at most LT_TLUT_WIDEN groups (80 · 384 < 32768), then int32; y = (float)dot * (s * a).
+ * for at most LT_TLUT_WIDEN groups, then the high byte moves into an int16 high part (dot = 256 hi
+ * + acc, acc back in [0, 255]); y = (float)dot * (s * a).
  * Two 256-bit adds (each with its table load) and an eighth of a code load per 96 multiply-adds,
  * against ~10 µops per 96 in the int8 GEMM (gemm_avx2.c). docs/kernels.md, "Ternary group LUT GEMM". */
 #ifndef LUTLM_KERNELS_TLUT_H
@@ -20,7 +21,8 @@
 #define LT_TLUT_ENTRY 64   /* bytes per table row (32 int16 of one code c) */
 #define LT_TLUT_GROUP (27 * LT_TLUT_ENTRY) /* bytes of one group's table (1728) */
 #define LT_TLUT_KG 16      /* groups per K-block: 27 KB of tables, built in L1 and used by all rows of a unit */
-#define LT_TLUT_WIDEN 80   /* groups added in int16 before widening to int32: 80 · 384 < 32768 */
+#define LT_TLUT_WIDEN 80   /* groups added in int16 before the high byte moves out: 255 + 80 · 384 < 32768 */
+#define LT_TLUT_MAX_K 65280 /* K (padded) at most: the high parts of the dots (dot / 256) fit int16 */
 #define LT_TLUT_TILES 32   /* tiles (32 rows each) per work unit at most: the tables are built once per 1024 rows */
 #define LT_TLUT_TOKENS 128 /* tokens per parallel region: bounds the transposed activations (K = 6912: 1.8 MB) */
 #define LT_TLUT_MIN_N 32   /* AUTO: from one full token block, and only if the padding of the last block
@@ -32,7 +34,9 @@
 static inline int64_t lt_tlut_groups(const lt_qweight *w) { return (w->kp + 11) / 12 * 4; }
 
 /* Does the kernel handle w (ternary, one scale per row)? */
-static inline bool lt_tlut_supports(const lt_qweight *w) { return w->kind == LT_QK_TERNARY && w->per_row; }
+static inline bool lt_tlut_supports(const lt_qweight *w) {
+    return w->kind == LT_QK_TERNARY && w->per_row && w->kp <= LT_TLUT_MAX_K;
+}
 
 #ifdef LUTLM_HAVE_X86_KERNELS
 /* Whether AUTO uses the tlut GEMM for these weights and n tokens on AVX2 (lt_tlut_supports, n as

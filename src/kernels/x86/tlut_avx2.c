@@ -12,7 +12,8 @@
  *     eight rows at a time acc[0..31] += E_g[code] over the 16 groups (per group one 64-bit load
  *     of the eight rows' codes, per row two vpaddw with the table row as memory operand), added
  *     into the rows' int16 partials;
- *   - every <= 80 groups widens the partials into int32.
+ *   - every <= 80 groups moves the high byte of the int16 partials into int16 high parts
+ *     (dot = 256 hi + p16: half the bytes of int32 partials).
  * At the end y = (float)dot * (s * a) per row and token, 8 x 8 at a time through a transpose. */
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
 #if defined(__x86_64__) || defined(__i386__)
@@ -32,7 +33,8 @@
 #define GROUP_BYTES LT_TLUT_GROUP
 #define UNIT_ROWS (LT_TLUT_TILES * LT_TILE)
 _Static_assert(LT_TLUT_ENTRY == NB * 2, "a table row is the int16 entries of the block's tokens");
-_Static_assert(LT_TLUT_WIDEN * 384 < 32768 && LT_TLUT_WIDEN >= KG, "int16 partials of LT_TLUT_WIDEN groups");
+_Static_assert(255 + LT_TLUT_WIDEN * 384 < 32768 && LT_TLUT_WIDEN >= KG, "int16 partials of LT_TLUT_WIDEN groups");
+_Static_assert((128 * LT_TLUT_MAX_K + 255) / 256 + 1 < 32768, "int16 high parts of the dots");
 _Static_assert(KG % 4 == 0, "K-blocks start at a multiple of four groups (three code bytes)");
 
 /* ---- activations and tables ---- */
@@ -232,16 +234,25 @@ static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t
 #endif
 }
 
-/* ip[i] += p16[i] (widened) and p16[i] = 0 for `rows` rows. */
-static void widen(int16_t (*p16)[NB], int32_t (*ip)[NB], int64_t rows) {
+/* The partial dots in two int16 halves: dot = 256 hi + p16. The row loop adds into p16; every
+ * <= LT_TLUT_WIDEN groups its high part moves into hi: hi += p16 >> 8, p16 &= 255 (floor: exact),
+ * so p16 stays in [0, 255] + 80 * [-384, 384] and |hi| <= (128 kp + 255) / 256 + 1 (tlut.h's K
+ * bound). Half the bytes of int32 partials: this pass streams 1024 rows from L2. */
+static void carry_high(int16_t (*p16)[NB], int16_t (*hi)[NB], int64_t rows) {
+    const __m256i low8 = _mm256_set1_epi16(255);
     for (int64_t i = 0; i < rows; i++)
         for (int h = 0; h < 2; h++) {
             __m256i v = _mm256_load_si256((const __m256i *)(p16[i] + 16 * h));
-            __m256i *d = (__m256i *)(ip[i] + 16 * h);
-            _mm256_store_si256(d, _mm256_add_epi32(_mm256_load_si256(d), _mm256_cvtepi16_epi32(_mm256_castsi256_si128(v))));
-            _mm256_store_si256(d + 1, _mm256_add_epi32(_mm256_load_si256(d + 1), _mm256_cvtepi16_epi32(_mm256_extracti128_si256(v, 1))));
-            _mm256_store_si256((__m256i *)(p16[i] + 16 * h), _mm256_setzero_si256());
+            __m256i *d = (__m256i *)(hi[i] + 16 * h);
+            _mm256_store_si256(d, _mm256_add_epi16(_mm256_load_si256(d), _mm256_srai_epi16(v, 8)));
+            _mm256_store_si256((__m256i *)(p16[i] + 16 * h), _mm256_and_si256(v, low8));
         }
+}
+
+/* dot = 256 hi + p16 as int32, tokens t .. t + 7 of a row. */
+static inline __m256i dot8(const int16_t *hi, const int16_t *p16) {
+    __m256i h = _mm256_cvtepi16_epi32(_mm_load_si128((const __m128i *)hi));
+    return _mm256_add_epi32(_mm256_slli_epi32(h, 8), _mm256_cvtepi16_epi32(_mm_load_si128((const __m128i *)p16)));
 }
 
 /* r[k] = column k of the 8 x 8 int32 matrix whose rows are r[0..7]. */
@@ -266,16 +277,16 @@ static inline void transpose8(__m256i r[8]) {
     }
 }
 
-/* y[tok0 + t][row0 + i] = (float)ip[i][t] * (s_row * a_tok) for nrows rows and nt tokens (the
+/* y[tok0 + t][row0 + i] = (float)dot * (s_row * a_tok), dot = 256 hi[i][t] + p16[i][t], for nrows rows and nt tokens (the
  * float operations of lt_gemv_ref), 8 rows x 8 tokens at a time through a transpose. */
 static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t row0, int64_t nrows, int64_t tok0, int nt,
-                          int32_t (*ip)[NB], float *y) {
+                          int16_t (*hi)[NB], int16_t (*p16)[NB], float *y) {
     int64_t i = 0;
     for (; i + 8 <= nrows; i += 8) {
         __m256 s = _mm256_loadu_ps(w->scale + row0 + i);
         for (int t0 = 0; t0 < nt; t0 += 8) {
             __m256i r[8];
-            for (int k = 0; k < 8; k++) r[k] = _mm256_load_si256((const __m256i *)(ip[i + k] + t0));
+            for (int k = 0; k < 8; k++) r[k] = dot8(hi[i + k] + t0, p16[i + k] + t0);
             transpose8(r);
             for (int k = 0; k < 8 && t0 + k < nt; k++) {
                 int64_t tok = tok0 + t0 + k;
@@ -285,7 +296,7 @@ static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t row0, in
         }
     }
     for (; i < nrows; i++)
-        for (int t = 0; t < nt; t++) y[(tok0 + t) * w->m + row0 + i] = (float)ip[i][t] * (w->scale[row0 + i] * a->scale[tok0 + t]);
+        for (int t = 0; t < nt; t++) y[(tok0 + t) * w->m + row0 + i] = (float)(hi[i][t] * 256 + p16[i][t]) * (w->scale[row0 + i] * a->scale[tok0 + t]);
 }
 
 /* A thread's working memory for one unit (rows of up to LT_TLUT_TILES tiles). */
@@ -293,7 +304,7 @@ typedef struct {
     uint8_t tab[KG * GROUP_BYTES];   /* the K-block's tables (built by the unit: they stay in L1) */
     uint8_t codes[KG * LT_TILE];     /* a tile's codes in the K-block */
     int16_t p16[UNIT_ROWS][NB];      /* int16 partial dots (row, token) */
-    int32_t ip[UNIT_ROWS][NB];       /* int32 partial dots */
+    int16_t hi[UNIT_ROWS][NB];       /* their high parts (dot = 256 hi + p16) */
 } unit_scratch;
 
 /* Tiles [t0, t1) of w (at most LT_TLUT_TILES) for the nt tokens from tok0, whose transposed
@@ -303,7 +314,7 @@ static void run_unit(const lt_qweight *w, const lt_act *a, const int16_t *xt, in
     int64_t rows = (t1 - t0) * LT_TILE, nbytes = w->nslots / 2, pending = 0;
     size_t tile_bytes = lt_qw_tile_bytes(w);
     memset(sc->p16, 0, (size_t)rows * sizeof sc->p16[0]);
-    memset(sc->ip, 0, (size_t)rows * sizeof sc->ip[0]);
+    memset(sc->hi, 0, (size_t)rows * sizeof sc->hi[0]);
     for (int64_t g0 = 0; g0 < ngroups; g0 += KG) {
         int ng = (int)LT_MIN(KG, ngroups - g0);
         build_tables(xt, g0, ng, sc->tab);
@@ -315,12 +326,12 @@ static void run_unit(const lt_qweight *w, const lt_act *a, const int16_t *xt, in
                 for (int r = 0; r < LT_TILE; r++) row_groups(sc->codes + r, sc->tab, ng, p16[r]);
         }
         pending += ng;
-        if (pending + KG > LT_TLUT_WIDEN || g0 + KG >= ngroups) {
-            widen(sc->p16, sc->ip, rows);
+        if (pending + KG > LT_TLUT_WIDEN && g0 + KG < ngroups) { /* the next K-block could overflow p16 */
+            carry_high(sc->p16, sc->hi, rows);
             pending = 0;
         }
     }
-    store_outputs(w, a, t0 * LT_TILE, LT_MIN(rows, w->m - t0 * LT_TILE), tok0, nt, sc->ip, y);
+    store_outputs(w, a, t0 * LT_TILE, LT_MIN(rows, w->m - t0 * LT_TILE), tok0, nt, sc->hi, sc->p16, y);
 }
 
 /* ---- parallel regions ---- */
