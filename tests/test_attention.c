@@ -19,10 +19,10 @@ typedef void (*values_fn)(const float *, int64_t, int, const lt_kv_view *, int, 
 
 static float rounded(float x) { return lt_fp16_to_fp32(lt_fp32_to_fp16(x)); }
 
-/* One case: hd dimensions, n positions, G queries; K^T row stride and V row stride padded. */
+/* One case: hd dimensions, n positions, G queries; K in whole tiles, V rows and the queries padded. */
 static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn values_ref, scores_fn scores_isa,
                        values_fn values_isa, const char *isa) {
-    int64_t ks = n + 5, vs = hd + 3, qs = hd + 1, ss = n + 2;
+    int64_t ks = (n + LT_KV_TILE - 1) / LT_KV_TILE * LT_KV_TILE, vs = hd + 3, qs = hd + 1, ss = n + 2;
     float *k32 = malloc(sizeof(float) * (size_t)(hd * ks)), *v32 = malloc(sizeof(float) * (size_t)(n * vs));
     uint16_t *k16 = malloc(2 * (size_t)(hd * ks)), *v16 = malloc(2 * (size_t)(n * vs));
     float *q = malloc(sizeof(float) * (size_t)(G * qs)), *p = malloc(sizeof(float) * (size_t)(G * ss));
@@ -32,8 +32,8 @@ static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn val
     for (int64_t i = 0; i < n * vs; i++) v16[i] = lt_fp32_to_fp16(v32[i] = rounded(2.0f * test_frand()));
     for (int64_t i = 0; i < G * qs; i++) q[i] = test_frand();
     for (int64_t i = 0; i < G * ss; i++) p[i] = 0.5f * (test_frand() + 1.0f);
-    lt_kv_view f32 = { .k = k32, .v = v32, .k_stride = ks, .v_stride = vs, .hd = hd };
-    lt_kv_view f16 = { .k = k16, .v = v16, .k_stride = ks, .v_stride = vs, .hd = hd, .k_f16 = true, .v_f16 = true };
+    lt_kv_view f32 = { .k = k32, .v = v32, .v_stride = vs, .hd = hd };
+    lt_kv_view f16 = { .k = k16, .v = v16, .v_stride = vs, .hd = hd, .k_f16 = true, .v_f16 = true };
     scores_ref(q, qs, G, &f32, n, s_want, ss);
     values_ref(p, ss, G, &f32, n, o_want, qs);
     const lt_kv_view *views[2] = { &f32, &f16 };
@@ -53,7 +53,7 @@ static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn val
     /* the scalar definition, for the first query: the portable code is the reference's order */
     for (int j = 0; j < n; j++) {
         float s = 0.0f;
-        for (int i = 0; i < hd; i++) s += q[i] * k32[i * ks + j];
+        for (int i = 0; i < hd; i++) s += q[i] * k32[lt_kv_k_index(hd, i, j)];
         CHECKF(memcmp(&s, &s_want[j], sizeof s) == 0, "score %d: %g vs %g", j, (double)s, (double)s_want[j]);
     }
     for (int d = 0; d < hd; d++) {

@@ -5,7 +5,7 @@
 #include "common/util.h"
 #include "kernels/kernels.h"
 
-#define ATT_BLOCK 32 /* positions (scores) or dimensions (values) whose sums stay in registers */
+#define ATT_BLOCK 32 /* dimensions whose sums (values) stay in registers */
 
 /* count values of a cache row from element off, as floats: the row itself (F32), or widened into
  * buf (F16; exact). */
@@ -21,15 +21,15 @@ static inline const float *row_floats(const void *base, int64_t off, int count, 
     return buf;
 }
 
-/* Blocks of ATT_BLOCK positions; per block, G accumulator rows over i. */
+/* Tile by tile of K (LT_KV_TILE positions); per tile, G accumulator rows over i. */
 void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
                             int64_t s_stride) {
-    float kbuf[ATT_BLOCK];
-    for (int j0 = 0; j0 < n; j0 += ATT_BLOCK) {
-        int nb = LT_MIN(ATT_BLOCK, n - j0);
-        float acc[LT_ATT_MAX_G][ATT_BLOCK] = { { 0 } };
+    float kbuf[LT_KV_TILE];
+    for (int j0 = 0; j0 < n; j0 += LT_KV_TILE) {
+        int nb = LT_MIN(LT_KV_TILE, n - j0);
+        float acc[LT_ATT_MAX_G][LT_KV_TILE] = { { 0 } };
         for (int i = 0; i < kv->hd; i++) {
-            const float *ki = row_floats(kv->k, (int64_t)i * kv->k_stride + j0, nb, kv->k_f16, kbuf);
+            const float *ki = row_floats(kv->k, lt_kv_k_index(kv->hd, i, j0), nb, kv->k_f16, kbuf);
             for (int g = 0; g < G; g++) {
                 const float qi = q[g * qs + i];
                 for (int b = 0; b < nb; b++) acc[g][b] += qi * ki[b];

@@ -13,16 +13,24 @@
 #include <stdint.h>
 
 #define LT_ATT_MAX_G 4 /* query heads per call: their accumulators share the registers */
+#define LT_KV_TILE 16  /* positions per tile of K */
 
-/* One kv head's cache. K is stored transposed, K[i][j] at k[i * k_stride + j] (dimension i,
- * position j), so the score loops run over contiguous positions; V by position, V[j][d] at
- * v[j * v_stride + d]. Elements are float, or uint16_t F16 bits when k_f16 / v_f16. */
+/* One kv head's cache. K is stored in tiles of LT_KV_TILE positions, each tile transposed
+ * ([dimension][16 positions]): the score loops run over 16 contiguous positions, and a pass over
+ * the positions reads one contiguous stream (a plain transposed K, [dimension][all positions],
+ * made hd streams of page-sized stride that the prefetchers did not follow). V by position,
+ * V[j][d] at v[j * v_stride + d]. Elements are float, or uint16_t F16 bits when k_f16 / v_f16. */
 typedef struct {
     const void *k, *v;
-    int64_t k_stride, v_stride;
+    int64_t v_stride;
     int hd;          /* head dimension */
     bool k_f16, v_f16;
 } lt_kv_view;
+
+/* Element index of K[i][j] (dimension i, position j) in a kv head's tiles. */
+static inline int64_t lt_kv_k_index(int hd, int64_t i, int64_t j) {
+    return j / LT_KV_TILE * hd * LT_KV_TILE + i * LT_KV_TILE + j % LT_KV_TILE;
+}
 
 /* scores[g * s_stride + j] for g < G <= LT_ATT_MAX_G, j < n; q_g = q + g * qs. */
 void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);

@@ -3,9 +3,10 @@
  *
  *   a_h = softmax(q_h K^T / sqrt(head_dim), causal) V     (GQA: query head h uses kv head h / group)
  *
- * The cache holds K transposed ([layer][kv head * head_dim + i][position]), so the score loops run
- * over contiguous positions, and V by position ([layer][position][kv head * head_dim + d]); both
- * F32 or F16 (lutlm_context_params.type_k / type_v). */
+ * Per layer and kv head, the cache holds K in tiles of 16 positions, each [dimension][16 positions]
+ * (kernels/attention.h), so the score loops run over contiguous positions and a pass over the
+ * positions reads one contiguous stream, and V by position ([position][dimension]); both F32 or F16
+ * (lutlm_context_params.type_k / type_v). */
 #include <math.h>
 #include <string.h>
 
@@ -26,32 +27,35 @@ typedef struct {
  * float 1/sqrt(head_dim), ggml's softmax, then KQ·V as ggml computes it for a single token (F16
  * probabilities) or a batch (see ops_ggml.c). The scores of a single token follow ggml_vec_dot_f32;
  * those of a batch are summed in order in float, which reproduces bitnet.cpp's batch logits bit for
- * bit (the golden test's 16-token prompt). kt: K transposed [dim][n_ctx]; v: V rows of stride v_stride. */
-static void ggml_attention(const lutlm_context *c, const float *q, const float *kt, const float *v, int64_t v_stride,
-                           float *scores, int n, float *out, bool single) {
-    int hd = c->model->hp.head_dim;
+ * bit (the golden test's 16-token prompt). */
+static void ggml_attention(const lt_kv_view *kv, const float *q, float *scores, int n, float *out, bool single) {
+    const float *k = kv->k;
+    int hd = kv->hd;
     float kq_scale = 1.0f / sqrtf((float)hd);
     for (int j = 0; j < n; j++) {
         float dot = 0.0f;
-        if (single)
-            dot = lt_dot_f32_ggml(kt + j, c->n_ctx, q, hd);
+        if (single) /* column j of its tile: stride LT_KV_TILE */
+            dot = lt_dot_f32_ggml(k + lt_kv_k_index(hd, 0, j), LT_KV_TILE, q, hd);
         else
-            for (int i = 0; i < hd; i++) dot += q[i] * kt[(size_t)i * c->n_ctx + j];
+            for (int i = 0; i < hd; i++) dot += q[i] * k[lt_kv_k_index(hd, i, j)];
         scores[j] = dot * kq_scale;
     }
     lt_softmax_ggml(scores, n);
-    lt_attention_values_ggml(out, scores, v, v_stride, n, hd, single);
+    lt_attention_values_ggml(out, scores, kv->v, kv->v_stride, n, hd, single);
+}
+
+/* Element offsets of kv head kvh's K tiles and V rows in the cache. */
+static int64_t kv_head_offset(const lutlm_context *c, int layer, int kvh) {
+    const lt_hparams *hp = &c->model->hp;
+    return ((int64_t)layer * hp->n_head_kv + kvh) * c->kv_positions * hp->head_dim;
 }
 
 /* The cache of kv head kvh of a layer, as the kernels read it. */
 static lt_kv_view kv_head(const lutlm_context *c, int layer, int kvh) {
-    const lt_hparams *hp = &c->model->hp;
-    int64_t kv_dim = (int64_t)hp->n_head_kv * hp->head_dim, layer_values = (int64_t)c->n_ctx * kv_dim;
-    int64_t k_off = layer * layer_values + (int64_t)kvh * hp->head_dim * c->n_ctx;
-    int64_t v_off = layer * layer_values + (int64_t)kvh * hp->head_dim;
-    lt_kv_view kv = { .k_stride = c->n_ctx, .v_stride = kv_dim, .hd = hp->head_dim, .k_f16 = c->k_f16, .v_f16 = c->v_f16 };
-    kv.k = c->k_f16 ? (const void *)((const uint16_t *)c->k_cache + k_off) : (const void *)((const float *)c->k_cache + k_off);
-    kv.v = c->v_f16 ? (const void *)((const uint16_t *)c->v_cache + v_off) : (const void *)((const float *)c->v_cache + v_off);
+    int64_t off = kv_head_offset(c, layer, kvh);
+    lt_kv_view kv = { .v_stride = c->model->hp.head_dim, .hd = c->model->hp.head_dim, .k_f16 = c->k_f16, .v_f16 = c->v_f16 };
+    kv.k = c->k_f16 ? (const void *)((const uint16_t *)c->k_cache + off) : (const void *)((const float *)c->k_cache + off);
+    kv.v = c->v_f16 ? (const void *)((const uint16_t *)c->v_cache + off) : (const void *)((const float *)c->v_cache + off);
     return kv;
 }
 
@@ -79,7 +83,7 @@ static void attention_task(void *arg, int ith, int nth) {
     const lt_hparams *hp = job->hp;
     lutlm_context *c = job->ctx;
     int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv, n_ctx = c->n_ctx;
-    int64_t kv_dim = (int64_t)hp->n_head_kv * hd, q_dim = (int64_t)hp->n_head * hd;
+    int64_t q_dim = (int64_t)hp->n_head * hd;
     float *scores = c->scores + (size_t)ith * LT_ATT_GROUP * n_ctx;
     /* Query heads per item: the whole group, halved while there are too few items to keep the
      * threads equally busy (a decode step has only n_head_kv groups). */
@@ -95,8 +99,7 @@ static void attention_task(void *arg, int ith, int nth) {
         float *out = c->att + t * q_dim + head0 * hd;
         lt_kv_view kv = kv_head(c, job->layer, kvh);
         if (c->ggml) { /* F32 storage */
-            for (int g = 0; g < rows; g++)
-                ggml_attention(c, q + g * hd, kv.k, kv.v, kv_dim, scores, pos + 1, out + g * hd, job->n == 1);
+            for (int g = 0; g < rows; g++) ggml_attention(&kv, q + g * hd, scores, pos + 1, out + g * hd, job->n == 1);
             continue;
         }
         for (int g = 0; g < rows; g += LT_ATT_GROUP) /* scores has room for LT_ATT_GROUP rows */
@@ -106,33 +109,36 @@ static void attention_task(void *arg, int ith, int nth) {
 
 static inline float f16_round(float x) { return lt_fp16_to_fp32(lt_fp32_to_fp16(x)); }
 
-/* The batch's K and V (c->k, c->v after RoPE) into the cache at positions n_past .. n_past + n - 1. */
+/* The batch's K and V (c->k, c->v after RoPE, [token][kv head][dim]) into the cache at positions
+ * n_past .. n_past + n - 1: V rows per kv head, K into its tiles (the batch's positions side by side
+ * in each tile row). An F16 cache takes the values converted once (c->kv_stage); ggml_compat's F32
+ * storage of an F16 type takes them rounded. */
 static void store_kv(lutlm_context *c, int il, int n) {
     const lt_hparams *hp = &c->model->hp;
-    int64_t kv_dim = (int64_t)hp->n_head_kv * hp->head_dim, n_ctx = c->n_ctx;
-    size_t layer = (size_t)il * n_ctx * kv_dim;
-    if (c->v_f16) {
-        lt_f16_from_f32_row((uint16_t *)c->v_cache + layer + (size_t)c->n_past * kv_dim, c->v, n * kv_dim);
-    } else {
-        float *v_rows = (float *)c->v_cache + layer + (size_t)c->n_past * kv_dim;
-        memcpy(v_rows, c->v, (size_t)n * kv_dim * sizeof(float));
-        if (c->v_round) /* ggml_compat: the values an F16 cache would hold */
-            for (int64_t i = 0; i < n * kv_dim; i++) v_rows[i] = f16_round(v_rows[i]);
-    }
-    /* K goes in transposed: dimension by dimension, so that the batch's positions are written side by
-     * side (one row of the cache per dimension, instead of one scattered store per value). */
-    if (c->k_f16) {
-        lt_f16_from_f32_row(c->kv_stage, c->k, n * kv_dim);
-        uint16_t *k_layer = (uint16_t *)c->k_cache + layer + c->n_past;
-        for (int64_t i = 0; i < kv_dim; i++)
-            for (int t = 0; t < n; t++) k_layer[(size_t)i * n_ctx + t] = c->kv_stage[t * kv_dim + i];
-    } else {
-        float *k_layer = (float *)c->k_cache + layer + c->n_past;
-        for (int64_t i = 0; i < kv_dim; i++)
-            for (int t = 0; t < n; t++) {
-                float k = c->k[t * kv_dim + i];
-                k_layer[(size_t)i * n_ctx + t] = c->k_round ? f16_round(k) : k;
+    int hd = hp->head_dim;
+    int64_t kv_dim = (int64_t)hp->n_head_kv * hd;
+    const uint16_t *k16 = c->kv_stage, *v16 = c->kv_stage + (size_t)n * kv_dim;
+    if (c->k_f16) lt_f16_from_f32_row(c->kv_stage, c->k, n * kv_dim);
+    if (c->v_f16) lt_f16_from_f32_row(c->kv_stage + (size_t)n * kv_dim, c->v, n * kv_dim);
+    for (int kvh = 0; kvh < hp->n_head_kv; kvh++) {
+        int64_t off = kv_head_offset(c, il, kvh);
+        for (int t = 0; t < n; t++) {
+            int64_t pos = c->n_past + t, src = t * kv_dim + (int64_t)kvh * hd, v_row = off + pos * hd;
+            if (c->v_f16) {
+                memcpy((uint16_t *)c->v_cache + v_row, v16 + src, (size_t)hd * sizeof(uint16_t));
+            } else {
+                float *v = (float *)c->v_cache + v_row;
+                for (int d = 0; d < hd; d++) v[d] = c->v_round ? f16_round(c->v[src + d]) : c->v[src + d];
             }
+            int64_t k0 = off + lt_kv_k_index(hd, 0, pos); /* dimension i at k0 + i * LT_KV_TILE */
+            if (c->k_f16) {
+                uint16_t *k = (uint16_t *)c->k_cache + k0;
+                for (int i = 0; i < hd; i++) k[i * LT_KV_TILE] = k16[src + i];
+            } else {
+                float *k = (float *)c->k_cache + k0;
+                for (int i = 0; i < hd; i++) k[i * LT_KV_TILE] = c->k_round ? f16_round(c->k[src + i]) : c->k[src + i];
+            }
+        }
     }
 }
 

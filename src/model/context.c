@@ -19,17 +19,21 @@ int lutlm_cache_type_from_name(const char *name) {
     return -1;
 }
 
-/* The LUTLM_PROFILE report: where the forward pass spent its time. */
+/* The LUTLM_PROFILE report: where the forward pass spent its time, in 1-token steps (decode) and in
+ * batches (prompts) apart. */
 static void print_profile(const lutlm_context *c) {
     static const char *names[LT_PROF_COUNT] = { "q/k/v matmuls", "attention", "output projection (wo)",
                                                 "gate/up matmuls", "down matmul", "output head", "norms, RoPE, rest" };
-    double total = 0.0;
-    for (int i = 0; i < LT_PROF_COUNT; i++) total += c->prof_seconds[i];
-    if (total <= 0.0) return;
-    fprintf(stderr, "lutlm profile: %.3f s in the forward pass (%lld tokens in 1-token steps, %lld in batches)\n", total,
-            (long long)c->prof_tokens[0], (long long)c->prof_tokens[1]);
-    for (int i = 0; i < LT_PROF_COUNT; i++)
-        fprintf(stderr, "  %-24s %8.3f s  %5.1f%%\n", names[i], c->prof_seconds[i], 100.0 * c->prof_seconds[i] / total);
+    static const char *kinds[2] = { "1-token steps", "batches" };
+    for (int b = 0; b < 2; b++) {
+        double total = 0.0;
+        for (int i = 0; i < LT_PROF_COUNT; i++) total += c->prof_seconds[b][i];
+        if (total <= 0.0 || c->prof_tokens[b] == 0) continue;
+        fprintf(stderr, "lutlm profile, %s: %.3f s for %lld tokens (%.2f ms per token)\n", kinds[b], total,
+                (long long)c->prof_tokens[b], 1e3 * total / (double)c->prof_tokens[b]);
+        for (int i = 0; i < LT_PROF_COUNT; i++)
+            fprintf(stderr, "  %-24s %8.3f s  %5.1f%%\n", names[i], c->prof_seconds[b][i], 100.0 * c->prof_seconds[b][i] / total);
+    }
 }
 
 void lutlm_context_free(lutlm_context *c) {
@@ -101,10 +105,11 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     uint64_t kv_dim = (uint64_t)hp->n_head_kv * hp->head_dim, q_dim = (uint64_t)hp->n_head * hp->head_dim;
     uint64_t nb = (uint64_t)c->n_batch;
     int64_t widest = LT_MAX(LT_MAX(hp->n_embd, hp->n_ff), (int64_t)q_dim);
-    uint64_t cached = (uint64_t)hp->n_layer * c->n_ctx;
+    c->kv_positions = (c->n_ctx + LT_KV_TILE - 1) / LT_KV_TILE * LT_KV_TILE;
+    uint64_t cached = (uint64_t)hp->n_layer * (uint64_t)c->kv_positions;
     if (!c->pool || !(c->k_cache = alloc_elems(cached, kv_dim, c->k_f16 ? 2 : 4)) ||
         !(c->v_cache = alloc_elems(cached, kv_dim, c->v_f16 ? 2 : 4)) ||
-        (c->k_f16 && !(c->kv_stage = alloc_elems(nb, kv_dim, 2))) ||
+        ((c->k_f16 || c->v_f16) && !(c->kv_stage = alloc_elems(2 * nb, kv_dim, 2))) ||
         !(c->x = alloc_floats(nb, hp->n_embd)) || !(c->xb = alloc_floats(nb, LT_MAX(hp->n_embd, (int64_t)q_dim))) ||
         !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||
         !(c->att = alloc_floats(nb, q_dim)) || !(c->hb = alloc_floats(nb, hp->n_ff)) ||

@@ -24,9 +24,10 @@ struct lutlm_context {
      * ggml_compat it stays F32 and an F16 type rounds the values instead (k_round / v_round), for
      * ggml's float arithmetic on them. */
     bool k_f16, v_f16, k_round, v_round;
-    void *k_cache;              /* [layer][n_head_kv * head_dim][n_ctx] (transposed: see attention.c) */
-    void *v_cache;              /* [layer][n_ctx][n_head_kv * head_dim] */
-    uint16_t *kv_stage;         /* F16 cache: [n_batch][n_head_kv * head_dim], the batch's K converted */
+    int kv_positions;           /* n_ctx rounded up to whole tiles of K (LT_KV_TILE) */
+    void *k_cache;              /* [layer][kv head][tiles of head_dim x LT_KV_TILE] (see kernels/attention.h) */
+    void *v_cache;              /* [layer][kv head][position][head_dim] */
+    uint16_t *kv_stage;         /* F16 cache: the batch's K, then V, converted ([2][n_batch][n_head_kv * head_dim]) */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
     float *scores;              /* per thread: LT_ATT_GROUP rows of n_ctx attention scores */
@@ -38,8 +39,9 @@ struct lutlm_context {
     size_t logits_cap;          /* rows allocated */
     /* LUTLM_PROFILE=1: wall time per part of the forward pass, printed when the context is freed */
     bool profile;
-    double prof_seconds[LT_PROF_COUNT];
+    double prof_seconds[2][LT_PROF_COUNT]; /* [0]: 1-token steps, [1]: batches of more */
     int64_t prof_tokens[2];     /* tokens decoded in batches of 1 and of more */
+    int prof_batch;             /* which of the two the current pass is */
 };
 
 /* Run the layers on n <= n_batch tokens (positions n_past ..); write logits of tokens

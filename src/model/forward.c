@@ -23,7 +23,7 @@
 static double prof_mark(lutlm_context *c, lt_prof_part part, double since) {
     if (!c->profile) return 0.0;
     double now = lt_time_now();
-    if (since > 0.0) c->prof_seconds[part] += now - since;
+    if (since > 0.0) c->prof_seconds[c->prof_batch][part] += now - since;
     return now;
 }
 
@@ -130,6 +130,7 @@ void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_
     const lutlm_model *m = c->model;
     const lt_hparams *hp = &m->hp;
     int d = hp->n_embd;
+    c->prof_batch = n > 1;
     embed_tokens(c, tokens, n);
     for (int t = 0; t < n; t++) /* the angles depend on the position only: once per token */
         (c->ggml ? lt_rope_angles_ggml : lt_rope_angles)(c->rope_cos + (size_t)t * (hp->rope_dim / 2), c->rope_sin + (size_t)t * (hp->rope_dim / 2),

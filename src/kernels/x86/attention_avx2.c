@@ -10,6 +10,8 @@
 #include "kernels/attention.h"
 #include "kernels/x86/f16_avx2.h"
 
+_Static_assert(LT_KV_TILE == 16, "scores16 reads one tile row (16 positions) per dimension");
+
 /* Eight cache values from element off, as floats. */
 static inline __attribute__((always_inline)) __m256 load8(const void *base, int64_t off, const bool f16) {
     return f16 ? load_f16x8((const uint16_t *)base + off) : _mm256_loadu_ps((const float *)base + off);
@@ -25,8 +27,9 @@ static inline __attribute__((always_inline)) void scores16(const float *q, int64
                                                            float *scores, int64_t s_stride) {
     __m256 acc[LT_ATT_MAX_G][2];
     for (int g = 0; g < G; g++) acc[g][0] = acc[g][1] = _mm256_setzero_ps();
+    const int64_t tile = lt_kv_k_index(kv->hd, 0, j0); /* j0 starts a tile */
     for (int i = 0; i < kv->hd; i++) {
-        int64_t off = (int64_t)i * kv->k_stride + j0;
+        int64_t off = tile + (int64_t)i * LT_KV_TILE;
         __m256 k0 = load8(kv->k, off, f16), k1 = load8(kv->k, off + 8, f16);
         for (int g = 0; g < G; g++) {
             __m256 qi = _mm256_broadcast_ss(q + g * qs + i);
@@ -71,7 +74,7 @@ static inline __attribute__((always_inline)) void scores_g(const float *q, int64
         for (int j = j0; j < n; j++) s[j] = 0.0f;
         for (int i = 0; i < kv->hd; i++) {
             const float qi = q[g * qs + i];
-            for (int j = j0; j < n; j++) s[j] += qi * load1(kv->k, (int64_t)i * kv->k_stride + j, f16);
+            for (int j = j0; j < n; j++) s[j] += qi * load1(kv->k, lt_kv_k_index(kv->hd, i, j), f16);
         }
     }
 }
