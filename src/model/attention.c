@@ -107,6 +107,89 @@ static void attention_task(void *arg, int ith, int nth) {
     }
 }
 
+/* ---- one token over a long cache: three phases, each kv head's K and V read once ----
+ * A decode step has only n_head_kv (kv head) items, too few for the threads, and splitting a group's
+ * query heads over items reads the kv head's K and V once per part. Instead: (1) the scores of all
+ * query heads of a kv head, by chunks of positions; (2) the softmax, by query head; (3) the outputs
+ * of all query heads of a kv head, by chunks of 16 dimensions. Every score, probability and output
+ * is computed by the same operations in the same order as in attend(): the same bits. */
+#define DECODE_SPLIT_MIN 256 /* cached positions from which a decode step takes the three phases */
+#define SCORE_CHUNK 256      /* positions per phase-1 item (a multiple of LT_KV_TILE) */
+#define VALUE_CHUNK 16       /* dimensions per phase-3 item */
+
+typedef struct {
+    lutlm_context *c;
+    int layer, n;            /* positions 0 .. n-1 */
+    int64_t chunks;          /* items per kv head in the current phase */
+} decode_job;
+
+static int group_of(const lutlm_context *c) { return c->model->hp.n_head / c->model->hp.n_head_kv; }
+
+/* Phase 1: scores[h][j] for the query heads h of a kv head and positions j of a chunk. */
+static void decode_scores_task(void *arg, int ith, int nth) {
+    decode_job *job = arg;
+    lutlm_context *c = job->c;
+    int hd = c->model->hp.head_dim, group = group_of(c);
+    int64_t i0, i1;
+    lt_split_range(c->model->hp.n_head_kv * job->chunks, 1, ith, nth, &i0, &i1);
+    for (int64_t item = i0; item < i1; item++) {
+        int kvh = (int)(item / job->chunks), j0 = (int)(item % job->chunks) * SCORE_CHUNK;
+        int n = LT_MIN(SCORE_CHUNK, job->n - j0);
+        lt_kv_view kv = kv_head(c, job->layer, kvh);
+        /* the chunk's tiles as a cache of their own (j0 starts a tile) */
+        int64_t k_skip = lt_kv_k_index(hd, 0, j0);
+        kv.k = kv.k_f16 ? (const void *)((const uint16_t *)kv.k + k_skip) : (const void *)((const float *)kv.k + k_skip);
+        for (int g = 0; g < group; g += LT_ATT_GROUP) {
+            int64_t head = (int64_t)kvh * group + g;
+            lt_att_scores(c->q + head * hd, hd, LT_MIN(LT_ATT_GROUP, group - g), &kv, n,
+                          c->scores + head * c->n_ctx + j0, c->n_ctx);
+        }
+    }
+}
+
+/* Phase 2: / sqrt(head_dim) and softmax, one query head per item. */
+static void decode_softmax_task(void *arg, int ith, int nth) {
+    decode_job *job = arg;
+    lutlm_context *c = job->c;
+    float scale = sqrtf((float)c->model->hp.head_dim);
+    int64_t h0, h1;
+    lt_split_range(c->model->hp.n_head, 1, ith, nth, &h0, &h1);
+    for (int64_t h = h0; h < h1; h++) {
+        float *s = c->scores + h * c->n_ctx;
+        for (int j = 0; j < job->n; j++) s[j] /= scale;
+        lt_softmax(s, job->n);
+    }
+}
+
+/* Phase 3: outputs of the query heads of a kv head, dimensions d0 .. d0 + VALUE_CHUNK - 1. */
+static void decode_values_task(void *arg, int ith, int nth) {
+    decode_job *job = arg;
+    lutlm_context *c = job->c;
+    int hd = c->model->hp.head_dim, group = group_of(c);
+    int64_t i0, i1;
+    lt_split_range(c->model->hp.n_head_kv * job->chunks, 1, ith, nth, &i0, &i1);
+    for (int64_t item = i0; item < i1; item++) {
+        int kvh = (int)(item / job->chunks), d0 = (int)(item % job->chunks) * VALUE_CHUNK;
+        lt_kv_view kv = kv_head(c, job->layer, kvh);
+        kv.hd = LT_MIN(VALUE_CHUNK, hd - d0); /* the chunk's dimensions of each V row */
+        kv.v = kv.v_f16 ? (const void *)((const uint16_t *)kv.v + d0) : (const void *)((const float *)kv.v + d0);
+        for (int g = 0; g < group; g += LT_ATT_GROUP) {
+            int64_t head = (int64_t)kvh * group + g;
+            lt_att_values(c->scores + head * c->n_ctx, c->n_ctx, LT_MIN(LT_ATT_GROUP, group - g), &kv, job->n,
+                          c->att + head * hd + d0, hd);
+        }
+    }
+}
+
+static void decode_attention(lutlm_context *c, int il, int n) {
+    int hd = c->model->hp.head_dim;
+    decode_job job = { c, il, n, (n + SCORE_CHUNK - 1) / SCORE_CHUNK };
+    lt_pool_run(c->pool, decode_scores_task, &job);
+    lt_pool_run(c->pool, decode_softmax_task, &job);
+    job.chunks = (hd + VALUE_CHUNK - 1) / VALUE_CHUNK;
+    lt_pool_run(c->pool, decode_values_task, &job);
+}
+
 static inline float f16_round(float x) { return lt_fp16_to_fp32(lt_fp32_to_fp16(x)); }
 
 /* The batch's K and V (c->k, c->v after RoPE, [token][kv head][dim]) into the cache at positions
@@ -144,6 +227,10 @@ static void store_kv(lutlm_context *c, int il, int n) {
 
 void lt_attention(lutlm_context *c, int il, int n) {
     store_kv(c, il, n);
+    if (n == 1 && !c->ggml && c->n_past + 1 >= DECODE_SPLIT_MIN) {
+        decode_attention(c, il, c->n_past + 1);
+        return;
+    }
     attention_job job = { &c->model->hp, c, il, n, c->n_past };
     lt_pool_run(c->pool, attention_task, &job);
 }

@@ -30,7 +30,8 @@ struct lutlm_context {
     uint16_t *kv_stage;         /* F16 cache: the batch's K, then V, converted ([2][n_batch][n_head_kv * head_dim]) */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
-    float *scores;              /* per thread: LT_ATT_GROUP rows of n_ctx attention scores */
+    float *scores;              /* rows of n_ctx attention scores: LT_ATT_GROUP per thread, or one per query
+                                 * head (a decode step over a long cache, attention.c) */
     float *rope_cos, *rope_sin; /* [n_batch][rope_dim / 2]: RoPE angles of the batch's positions */
     void *linear_scratch;
     struct lt_act *act;         /* activations shared by the kernels of q/k/v and gate/up */
