@@ -15,7 +15,7 @@
 #include "test_util.h"
 
 typedef void (*scores_fn)(const float *, int64_t, int, const lt_kv_view *, int, float *, int64_t);
-typedef void (*values_fn)(const float *, int64_t, int, const lt_kv_view *, int, float *, int64_t);
+typedef void (*values_fn)(const float *, int64_t, int, const lt_kv_view *, int, float *, int64_t, bool);
 
 static float rounded(float x) { return lt_fp16_to_fp32(lt_fp32_to_fp16(x)); }
 
@@ -35,7 +35,7 @@ static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn val
     lt_kv_view f32 = { .k = k32, .v = v32, .v_stride = vs, .hd = hd };
     lt_kv_view f16 = { .k = k16, .v = v16, .v_stride = vs, .hd = hd, .k_f16 = true, .v_f16 = true };
     scores_ref(q, qs, G, &f32, n, s_want, ss);
-    values_ref(p, ss, G, &f32, n, o_want, qs);
+    values_ref(p, ss, G, &f32, n, o_want, qs, false);
     const lt_kv_view *views[2] = { &f32, &f16 };
     scores_fn sf[2] = { scores_ref, scores_isa };
     values_fn vf[2] = { values_ref, values_isa };
@@ -44,10 +44,19 @@ static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn val
             memset(s_got, 0, sizeof(float) * (size_t)(G * ss));
             memset(o_got, 0, sizeof(float) * (size_t)(G * qs));
             sf[impl](q, qs, G, views[v], n, s_got, ss);
-            vf[impl](p, ss, G, views[v], n, o_got, qs);
+            vf[impl](p, ss, G, views[v], n, o_got, qs, false);
             CHECKF(memcmp(s_got, s_want, sizeof(float) * (size_t)(G * ss)) == 0, "%s %s %s: scores differ (hd %d n %d G %d)",
                    impl ? isa : "portable", v ? "f16" : "f32", "", hd, n, G);
             CHECKF(memcmp(o_got, o_want, sizeof(float) * (size_t)(G * qs)) == 0, "%s %s: values differ (hd %d n %d G %d)",
+                   impl ? isa : "portable", v ? "f16" : "f32", hd, n, G);
+            /* the positions in two calls, the second adding to the first */
+            int n1 = n / 3;
+            lt_kv_view rest = *views[v];
+            rest.v = v ? (const void *)(v16 + (size_t)n1 * vs) : (const void *)(v32 + (size_t)n1 * vs);
+            memset(o_got, 0, sizeof(float) * (size_t)(G * qs));
+            vf[impl](p, ss, G, views[v], n1, o_got, qs, false);
+            vf[impl](p + n1, ss, G, &rest, n - n1, o_got, qs, true);
+            CHECKF(memcmp(o_got, o_want, sizeof(float) * (size_t)(G * qs)) == 0, "%s %s: values in two calls differ (hd %d n %d G %d)",
                    impl ? isa : "portable", v ? "f16" : "f32", hd, n, G);
         }
     /* the scalar definition, for the first query: the portable code is the reference's order */

@@ -42,11 +42,14 @@ void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view 
 
 /* Blocks of ATT_BLOCK dimensions; per block, G accumulator rows over j. */
 void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
-                            int64_t qs) {
+                            int64_t qs, bool add) {
     float vbuf[ATT_BLOCK];
     for (int d0 = 0; d0 < kv->hd; d0 += ATT_BLOCK) {
         int nb = LT_MIN(ATT_BLOCK, kv->hd - d0);
         float acc[LT_ATT_MAX_G][ATT_BLOCK] = { { 0 } };
+        if (add)
+            for (int g = 0; g < G; g++)
+                for (int b = 0; b < nb; b++) acc[g][b] = out[g * qs + d0 + b];
         for (int j = 0; j < n; j++) {
             const float *vj = row_floats(kv->v, (int64_t)j * kv->v_stride + d0, nb, kv->v_f16, vbuf);
             for (int g = 0; g < G; g++) {
@@ -80,14 +83,15 @@ void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int 
     lt_att_scores_portable(q, qs, G, kv, n, scores, s_stride);
 }
 
-void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs) {
+void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
+                   bool add) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
     if (use_avx2()) {
-        lt_att_values_avx2(p, s_stride, G, kv, n, out, qs);
+        lt_att_values_avx2(p, s_stride, G, kv, n, out, qs, add);
         return;
     }
 #endif
-    lt_att_values_portable(p, s_stride, G, kv, n, out, qs);
+    lt_att_values_portable(p, s_stride, G, kv, n, out, qs, add);
 }
 
 void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n) {

@@ -34,8 +34,11 @@ static inline int64_t lt_kv_k_index(int hd, int64_t i, int64_t j) {
 
 /* scores[g * s_stride + j] for g < G <= LT_ATT_MAX_G, j < n; q_g = q + g * qs. */
 void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
-/* out[g * qs + d] for g < G, d < hd, from probabilities p[g * s_stride + j], j < n. */
-void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs);
+/* out[g * qs + d] for g < G, d < hd, from probabilities p[g * s_stride + j], j < n. With `add`, the
+ * sums start from out's values instead of 0: positions can come in consecutive calls (shifting p
+ * and the view's v) with the bits of one call over them all. */
+void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
+                   bool add);
 
 /* F32 -> F16 (round to nearest even, as lt_fp32_to_fp16) of n values: how rows enter an F16 cache. */
 void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n);
@@ -44,11 +47,12 @@ void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n);
 void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
                             int64_t s_stride);
 void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
-                            int64_t qs);
+                            int64_t qs, bool add);
 void lt_f16_from_f32_row_portable(uint16_t *dst, const float *src, int64_t n);
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
-void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs);
+void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
+                        bool add);
 void lt_f16_from_f32_row_avx2(uint16_t *dst, const float *src, int64_t n);
 #endif
 

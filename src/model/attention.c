@@ -71,7 +71,7 @@ static void attend(const float *q, int64_t q_stride, int G, const lt_kv_view *kv
         for (int j = 0; j < n; j++) s[j] /= scale;
         lt_softmax(s, n);
     }
-    lt_att_values(scores, s_stride, G, kv, n, out, q_stride);
+    lt_att_values(scores, s_stride, G, kv, n, out, q_stride, false);
 }
 
 /* One (kv head, token) pair per work item (or a part of it, see rows): the query heads of the
@@ -176,7 +176,7 @@ static void decode_values_task(void *arg, int ith, int nth) {
         for (int g = 0; g < group; g += LT_ATT_GROUP) {
             int64_t head = (int64_t)kvh * group + g;
             lt_att_values(c->scores + head * c->n_ctx, c->n_ctx, LT_MIN(LT_ATT_GROUP, group - g), &kv, job->n,
-                          c->att + head * hd + d0, hd);
+                          c->att + head * hd + d0, hd, false);
         }
     }
 }
@@ -188,6 +188,69 @@ static void decode_attention(lutlm_context *c, int il, int n) {
     lt_pool_run(c->pool, decode_softmax_task, &job);
     job.chunks = (hd + VALUE_CHUNK - 1) / VALUE_CHUNK;
     lt_pool_run(c->pool, decode_values_task, &job);
+}
+
+/* ---- a batch: blocks of tokens over chunks of positions ----
+ * An item is (kv head, up to LT_ATT_GROUP of its query heads, BATCH_TOKENS consecutive tokens). It
+ * goes over the cache in chunks of CHUNK positions and runs every token of the block on a chunk
+ * before the next, so the chunk's K (then V) is read from memory once per block instead of once per
+ * token and served from L2 to the rest. The scores of a token are complete before its softmax; the
+ * values of later chunks add to the sums of earlier ones (lt_att_values with add): every score,
+ * probability and output has the bits of attend(). */
+#define BATCH_TOKENS (LT_ATT_ROWS / LT_ATT_GROUP)
+#define CHUNK 256 /* positions (a multiple of LT_KV_TILE): K and V of a chunk, 64 KB each in F16 at head_dim 128 */
+
+/* The view of positions c0 .. of a kv head (c0 starts a tile). */
+static lt_kv_view view_from(const lt_kv_view *kv, int c0) {
+    lt_kv_view v = *kv;
+    int64_t k_skip = lt_kv_k_index(kv->hd, 0, c0), v_skip = (int64_t)c0 * kv->v_stride;
+    v.k = kv->k_f16 ? (const void *)((const uint16_t *)kv->k + k_skip) : (const void *)((const float *)kv->k + k_skip);
+    v.v = kv->v_f16 ? (const void *)((const uint16_t *)kv->v + v_skip) : (const void *)((const float *)kv->v + v_skip);
+    return v;
+}
+
+static void batch_attention_task(void *arg, int ith, int nth) {
+    attention_job *job = arg;
+    const lt_hparams *hp = job->hp;
+    lutlm_context *c = job->ctx;
+    int hd = hp->head_dim, group = hp->n_head / hp->n_head_kv, n_ctx = c->n_ctx;
+    int parts = (group + LT_ATT_GROUP - 1) / LT_ATT_GROUP, blocks = (job->n + BATCH_TOKENS - 1) / BATCH_TOKENS;
+    int64_t q_dim = (int64_t)hp->n_head * hd, i0, i1;
+    float *scores = c->scores + (size_t)ith * LT_ATT_GROUP * BATCH_TOKENS * n_ctx; /* [token][query][n_ctx] */
+    float scale = sqrtf((float)hd); /* scores are divided by it */
+    lt_split_range((int64_t)hp->n_head_kv * parts * blocks, 1, ith, nth, &i0, &i1);
+    for (int64_t item = i0; item < i1; item++) {
+        int kvh = (int)(item / ((int64_t)parts * blocks)), part = (int)(item / blocks % parts), block = (int)(item % blocks);
+        int t0 = block * BATCH_TOKENS, t1 = LT_MIN(job->n, t0 + BATCH_TOKENS), G = LT_MIN(LT_ATT_GROUP, group - part * LT_ATT_GROUP);
+        int64_t head0 = (int64_t)kvh * group + (int64_t)part * LT_ATT_GROUP;
+        lt_kv_view kv = kv_head(c, job->layer, kvh);
+        int n_last = job->n_past + t1; /* positions the block's last token sees */
+        for (int c0 = 0; c0 < n_last; c0 += CHUNK) {
+            lt_kv_view chunk = view_from(&kv, c0);
+            for (int t = t0; t < t1; t++) {
+                int n_t = job->n_past + t + 1;
+                if (c0 < n_t)
+                    lt_att_scores(c->q + t * q_dim + head0 * hd, hd, G, &chunk, LT_MIN(CHUNK, n_t - c0),
+                                  scores + (size_t)(t - t0) * G * n_ctx + c0, n_ctx);
+            }
+        }
+        for (int t = t0; t < t1; t++)
+            for (int g = 0; g < G; g++) {
+                float *s = scores + ((size_t)(t - t0) * G + g) * n_ctx;
+                int n_t = job->n_past + t + 1;
+                for (int j = 0; j < n_t; j++) s[j] /= scale;
+                lt_softmax(s, n_t);
+            }
+        for (int c0 = 0; c0 < n_last; c0 += CHUNK) {
+            lt_kv_view chunk = view_from(&kv, c0);
+            for (int t = t0; t < t1; t++) {
+                int n_t = job->n_past + t + 1;
+                if (c0 < n_t)
+                    lt_att_values(scores + (size_t)(t - t0) * G * n_ctx + c0, n_ctx, G, &chunk, LT_MIN(CHUNK, n_t - c0),
+                                  c->att + t * q_dim + head0 * hd, hd, c0 > 0);
+            }
+        }
+    }
 }
 
 static inline float f16_round(float x) { return lt_fp16_to_fp32(lt_fp32_to_fp16(x)); }
@@ -232,5 +295,5 @@ void lt_attention(lutlm_context *c, int il, int n) {
         return;
     }
     attention_job job = { &c->model->hp, c, il, n, c->n_past };
-    lt_pool_run(c->pool, attention_task, &job);
+    lt_pool_run(c->pool, n > 1 && !c->ggml ? batch_attention_task : attention_task, &job);
 }

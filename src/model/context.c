@@ -113,7 +113,7 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
         !(c->x = alloc_floats(nb, hp->n_embd)) || !(c->xb = alloc_floats(nb, LT_MAX(hp->n_embd, (int64_t)q_dim))) ||
         !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||
         !(c->att = alloc_floats(nb, q_dim)) || !(c->hb = alloc_floats(nb, hp->n_ff)) ||
-        !(c->hb2 = alloc_floats(nb, hp->n_ff)) || !(c->scores = alloc_floats((uint64_t)LT_MAX(nth * LT_ATT_GROUP, hp->n_head), c->n_ctx)) ||
+        !(c->hb2 = alloc_floats(nb, hp->n_ff)) || !(c->scores = alloc_floats((uint64_t)LT_MAX(nth * LT_ATT_ROWS, hp->n_head), c->n_ctx)) ||
         !(c->rope_cos = alloc_floats(nb, (uint64_t)hp->rope_dim / 2 + 1)) ||
         !(c->rope_sin = alloc_floats(nb, (uint64_t)hp->rope_dim / 2 + 1)) ||
         !(c->linear_scratch = lt_malloc(lt_linear_scratch_bytes(widest, c->n_batch, nth))) ||

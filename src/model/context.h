@@ -8,6 +8,8 @@
 
 /* Query heads one attention work item computes together (they share a kv head): rows of scores per thread. */
 #define LT_ATT_GROUP LT_ATT_MAX_G
+/* Rows of scores per thread: LT_ATT_GROUP query heads of 8 tokens (a batch's blocks, attention.c). */
+#define LT_ATT_ROWS (LT_ATT_GROUP * 8)
 
 /* Parts of the forward pass the profile reports. */
 typedef enum {
@@ -30,7 +32,7 @@ struct lutlm_context {
     uint16_t *kv_stage;         /* F16 cache: the batch's K, then V, converted ([2][n_batch][n_head_kv * head_dim]) */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;
-    float *scores;              /* rows of n_ctx attention scores: LT_ATT_GROUP per thread, or one per query
+    float *scores;              /* rows of n_ctx attention scores: LT_ATT_ROWS per thread, or one per query
                                  * head (a decode step over a long cache, attention.c) */
     float *rope_cos, *rope_sin; /* [n_batch][rope_dim / 2]: RoPE angles of the batch's positions */
     void *linear_scratch;

@@ -46,9 +46,12 @@ static inline __attribute__((always_inline)) void scores16(const float *q, int64
 /* out[d0 .. d0 + 15] of G queries. */
 static inline __attribute__((always_inline)) void values16(const float *p, int64_t s_stride, const int G,
                                                            const lt_kv_view *kv, const bool f16, int n, int d0,
-                                                           float *out, int64_t qs) {
+                                                           float *out, int64_t qs, bool add) {
     __m256 acc[LT_ATT_MAX_G][2];
-    for (int g = 0; g < G; g++) acc[g][0] = acc[g][1] = _mm256_setzero_ps();
+    for (int g = 0; g < G; g++) {
+        acc[g][0] = add ? _mm256_loadu_ps(out + g * qs + d0) : _mm256_setzero_ps();
+        acc[g][1] = add ? _mm256_loadu_ps(out + g * qs + d0 + 8) : _mm256_setzero_ps();
+    }
     for (int j = 0; j < n; j++) {
         int64_t off = (int64_t)j * kv->v_stride + d0;
         __m256 v0 = load8(kv->v, off, f16), v1 = load8(kv->v, off + 8, f16);
@@ -81,12 +84,13 @@ static inline __attribute__((always_inline)) void scores_g(const float *q, int64
 
 static inline __attribute__((always_inline)) void values_g(const float *p, int64_t s_stride, const int G,
                                                            const lt_kv_view *kv, const bool f16, int n,
-                                                           float *out, int64_t qs) {
+                                                           float *out, int64_t qs, bool add) {
     int d0 = 0;
-    for (; d0 + 16 <= kv->hd; d0 += 16) values16(p, s_stride, G, kv, f16, n, d0, out, qs);
+    for (; d0 + 16 <= kv->hd; d0 += 16) values16(p, s_stride, G, kv, f16, n, d0, out, qs, add);
     for (int g = 0; g < G; g++) { /* dimensions past the last multiple of 16 */
         float *o = out + g * qs;
-        for (int d = d0; d < kv->hd; d++) o[d] = 0.0f;
+        if (!add)
+            for (int d = d0; d < kv->hd; d++) o[d] = 0.0f;
         for (int j = 0; j < n; j++) {
             const float pj = p[g * s_stride + j];
             for (int d = d0; d < kv->hd; d++) o[d] += pj * load1(kv->v, (int64_t)j * kv->v_stride + d, f16);
@@ -103,14 +107,15 @@ static inline __attribute__((always_inline)) void values_g(const float *p, int64
     default: CALL(__VA_ARGS__, 1); break;            \
     }
 #define SCORES(f16, G) scores_g(q, qs, G, kv, f16, n, scores, s_stride)
-#define VALUES(f16, G) values_g(p, s_stride, G, kv, f16, n, out, qs)
+#define VALUES(f16, G) values_g(p, s_stride, G, kv, f16, n, out, qs, add)
 
 void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
                         int64_t s_stride) {
     if (kv->k_f16) BY_G(SCORES, G, true) else BY_G(SCORES, G, false)
 }
 
-void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs) {
+void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
+                        bool add) {
     if (kv->v_f16) BY_G(VALUES, G, true) else BY_G(VALUES, G, false)
 }
 
