@@ -23,6 +23,7 @@ expect 1 "No such file" "$bin" run -m "$tmp/missing.gguf" -p hi
 expect 1 "more than the context of 128 allows" "$bin" run -m "$model" -f "$tmp/long.txt" -c 128 -n 4
 expect 2 "unknown option" "$bin" run -m "$model" --frobnicate
 expect 2 "invalid value for -n" "$bin" run -m "$model" -n lots
+expect 2 "unknown KV cache type" "$bin" run -m "$model" -ctk q4
 expect 2 "a model is required" "$bin" run -p hi
 expect 1 "out of range" "$bin" eval -m "$model" --tokens "1 99999"
 expect 1 "unsupported architecture 'gpt2'" "$bin" run -m "$shared/models/llamacpp-vocab/ggml-vocab-gpt-2.gguf" -p hi

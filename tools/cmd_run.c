@@ -110,6 +110,9 @@ int cmd_run(int argc, char **argv) {
     cp.type_v = o.cache.type_v;
     if (!(ctx = lutlm_context_new(model, &cp)) || !(sampler = lutlm_sampler_new(&o.sampling))) goto done;
     int n_ctx = lutlm_context_n_ctx(ctx);
+    fprintf(stderr, "lutlm run: context %d tokens, KV cache %s/%s (K/V) %.1f MiB\n", n_ctx,
+            cp.type_k == LUTLM_CACHE_F32 ? "f32" : "f16", cp.type_v == LUTLM_CACHE_F32 ? "f32" : "f16",
+            (double)lutlm_context_kv_bytes(ctx, n_ctx) / 1048576.0);
     if (n_prompt == 0) {
         lt_set_error("the prompt is empty and the model has no BOS token to start from");
         goto done;
