@@ -50,13 +50,26 @@ static int64_t kv_head_offset(const lutlm_context *c, int layer, int kvh) {
     return ((int64_t)layer * hp->n_head_kv + kvh) * c->kv_positions * hp->head_dim;
 }
 
+/* Element off of a cache of F16 (f16) or F32 values. */
+static const void *element(const void *base, int64_t off, bool f16) {
+    return f16 ? (const void *)((const uint16_t *)base + off) : (const void *)((const float *)base + off);
+}
+
 /* The cache of kv head kvh of a layer, as the kernels read it. */
 static lt_kv_view kv_head(const lutlm_context *c, int layer, int kvh) {
     int64_t off = kv_head_offset(c, layer, kvh);
     lt_kv_view kv = { .v_stride = c->model->hp.head_dim, .hd = c->model->hp.head_dim, .k_f16 = c->k_f16, .v_f16 = c->v_f16 };
-    kv.k = c->k_f16 ? (const void *)((const uint16_t *)c->k_cache + off) : (const void *)((const float *)c->k_cache + off);
-    kv.v = c->v_f16 ? (const void *)((const uint16_t *)c->v_cache + off) : (const void *)((const float *)c->v_cache + off);
+    kv.k = element(c->k_cache, off, c->k_f16);
+    kv.v = element(c->v_cache, off, c->v_f16);
     return kv;
+}
+
+/* The view of positions c0 .. of a kv head, as a cache of its own (c0 starts a tile). */
+static lt_kv_view view_from(const lt_kv_view *kv, int c0) {
+    lt_kv_view v = *kv;
+    v.k = element(kv->k, lt_kv_k_index(kv->hd, 0, c0), kv->k_f16);
+    v.v = element(kv->v, (int64_t)c0 * kv->v_stride, kv->v_f16);
+    return v;
 }
 
 /* Up to LT_ATT_GROUP query heads of one token that share kv head kv, over positions 0 .. n-1, in
@@ -135,10 +148,7 @@ static void decode_scores_task(void *arg, int ith, int nth) {
     for (int64_t item = i0; item < i1; item++) {
         int kvh = (int)(item / job->chunks), j0 = (int)(item % job->chunks) * SCORE_CHUNK;
         int n = LT_MIN(SCORE_CHUNK, job->n - j0);
-        lt_kv_view kv = kv_head(c, job->layer, kvh);
-        /* the chunk's tiles as a cache of their own (j0 starts a tile) */
-        int64_t k_skip = lt_kv_k_index(hd, 0, j0);
-        kv.k = kv.k_f16 ? (const void *)((const uint16_t *)kv.k + k_skip) : (const void *)((const float *)kv.k + k_skip);
+        lt_kv_view head_kv = kv_head(c, job->layer, kvh), kv = view_from(&head_kv, j0);
         for (int g = 0; g < group; g += LT_ATT_GROUP) {
             int64_t head = (int64_t)kvh * group + g;
             lt_att_scores(c->q + head * hd, hd, LT_MIN(LT_ATT_GROUP, group - g), &kv, n,
@@ -172,7 +182,7 @@ static void decode_values_task(void *arg, int ith, int nth) {
         int kvh = (int)(item / job->chunks), d0 = (int)(item % job->chunks) * VALUE_CHUNK;
         lt_kv_view kv = kv_head(c, job->layer, kvh);
         kv.hd = LT_MIN(VALUE_CHUNK, hd - d0); /* the chunk's dimensions of each V row */
-        kv.v = kv.v_f16 ? (const void *)((const uint16_t *)kv.v + d0) : (const void *)((const float *)kv.v + d0);
+        kv.v = element(kv.v, d0, kv.v_f16);
         for (int g = 0; g < group; g += LT_ATT_GROUP) {
             int64_t head = (int64_t)kvh * group + g;
             lt_att_values(c->scores + head * c->n_ctx, c->n_ctx, LT_MIN(LT_ATT_GROUP, group - g), &kv, job->n,
@@ -199,15 +209,6 @@ static void decode_attention(lutlm_context *c, int il, int n) {
  * probability and output has the bits of attend(). */
 #define BATCH_TOKENS (LT_ATT_ROWS / LT_ATT_GROUP)
 #define CHUNK 256 /* positions (a multiple of LT_KV_TILE): K and V of a chunk, 64 KB each in F16 at head_dim 128 */
-
-/* The view of positions c0 .. of a kv head (c0 starts a tile). */
-static lt_kv_view view_from(const lt_kv_view *kv, int c0) {
-    lt_kv_view v = *kv;
-    int64_t k_skip = lt_kv_k_index(kv->hd, 0, c0), v_skip = (int64_t)c0 * kv->v_stride;
-    v.k = kv->k_f16 ? (const void *)((const uint16_t *)kv->k + k_skip) : (const void *)((const float *)kv->k + k_skip);
-    v.v = kv->v_f16 ? (const void *)((const uint16_t *)kv->v + v_skip) : (const void *)((const float *)kv->v + v_skip);
-    return v;
-}
 
 static void batch_attention_task(void *arg, int ith, int nth) {
     attention_job *job = arg;
