@@ -19,21 +19,23 @@ typedef void (*values_fn)(const float *, int64_t, int, const lt_kv_view *, int, 
 
 static float rounded(float x) { return lt_fp16_to_fp32(lt_fp32_to_fp16(x)); }
 
-/* One case: hd dimensions, n positions, G queries; K in whole tiles, V rows and the queries padded. */
+/* One case: hd dimensions, n positions, G queries; K in whole tiles, V in blocks of vr >= n rows
+ * (and whole blocks of dimensions), the queries padded. */
 static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn values_ref, scores_fn scores_isa,
                        values_fn values_isa, const char *isa) {
-    int64_t ks = (n + LT_KV_TILE - 1) / LT_KV_TILE * LT_KV_TILE, vs = hd + 3, qs = hd + 1, ss = n + 2;
-    float *k32 = malloc(sizeof(float) * (size_t)(hd * ks)), *v32 = malloc(sizeof(float) * (size_t)(n * vs));
-    uint16_t *k16 = malloc(2 * (size_t)(hd * ks)), *v16 = malloc(2 * (size_t)(n * vs));
+    int64_t ks = (n + LT_KV_TILE - 1) / LT_KV_TILE * LT_KV_TILE, vr = n + 3, qs = hd + 1, ss = n + 2;
+    int64_t vn = vr * ((hd + LT_KV_VBLOCK - 1) / LT_KV_VBLOCK * LT_KV_VBLOCK);
+    float *k32 = malloc(sizeof(float) * (size_t)(hd * ks)), *v32 = malloc(sizeof(float) * (size_t)vn);
+    uint16_t *k16 = malloc(2 * (size_t)(hd * ks)), *v16 = malloc(2 * (size_t)vn);
     float *q = malloc(sizeof(float) * (size_t)(G * qs)), *p = malloc(sizeof(float) * (size_t)(G * ss));
     float *s_want = calloc((size_t)(G * ss), sizeof(float)), *s_got = calloc((size_t)(G * ss), sizeof(float));
     float *o_want = calloc((size_t)(G * qs), sizeof(float)), *o_got = calloc((size_t)(G * qs), sizeof(float));
     for (int64_t i = 0; i < hd * ks; i++) k16[i] = lt_fp32_to_fp16(k32[i] = rounded(3.0f * test_frand()));
-    for (int64_t i = 0; i < n * vs; i++) v16[i] = lt_fp32_to_fp16(v32[i] = rounded(2.0f * test_frand()));
+    for (int64_t i = 0; i < vn; i++) v16[i] = lt_fp32_to_fp16(v32[i] = rounded(2.0f * test_frand()));
     for (int64_t i = 0; i < G * qs; i++) q[i] = test_frand();
     for (int64_t i = 0; i < G * ss; i++) p[i] = 0.5f * (test_frand() + 1.0f);
-    lt_kv_view f32 = { .k = k32, .v = v32, .v_stride = vs, .hd = hd };
-    lt_kv_view f16 = { .k = k16, .v = v16, .v_stride = vs, .hd = hd, .k_f16 = true, .v_f16 = true };
+    lt_kv_view f32 = { .k = k32, .v = v32, .v_rows = vr, .hd = hd };
+    lt_kv_view f16 = { .k = k16, .v = v16, .v_rows = vr, .hd = hd, .k_f16 = true, .v_f16 = true };
     scores_ref(q, qs, G, &f32, n, s_want, ss);
     values_ref(p, ss, G, &f32, n, o_want, qs, false);
     const lt_kv_view *views[2] = { &f32, &f16 };
@@ -52,7 +54,8 @@ static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn val
             /* the positions in two calls, the second adding to the first */
             int n1 = n / 3;
             lt_kv_view rest = *views[v];
-            rest.v = v ? (const void *)(v16 + (size_t)n1 * vs) : (const void *)(v32 + (size_t)n1 * vs);
+            int64_t skip = lt_kv_v_index(vr, n1, 0);
+            rest.v = v ? (const void *)(v16 + skip) : (const void *)(v32 + skip);
             memset(o_got, 0, sizeof(float) * (size_t)(G * qs));
             vf[impl](p, ss, G, views[v], n1, o_got, qs, false);
             vf[impl](p + n1, ss, G, &rest, n - n1, o_got, qs, true);
@@ -67,7 +70,7 @@ static void check_case(int hd, int n, int G, scores_fn scores_ref, values_fn val
     }
     for (int d = 0; d < hd; d++) {
         float o = 0.0f;
-        for (int j = 0; j < n; j++) o += p[j] * v32[j * vs + d];
+        for (int j = 0; j < n; j++) o += p[j] * v32[lt_kv_v_index(vr, j, d)];
         CHECKF(memcmp(&o, &o_want[d], sizeof o) == 0, "value %d: %g vs %g", d, (double)o, (double)o_want[d]);
     }
     free(k32); free(v32); free(k16); free(v16); free(q); free(p); free(s_want); free(s_got); free(o_want); free(o_got);

@@ -5,7 +5,6 @@
 #include "common/util.h"
 #include "kernels/kernels.h"
 
-#define ATT_BLOCK 32 /* dimensions whose sums (values) stay in registers */
 
 /* count values of a cache row from element off, as floats: the row itself (F32), or widened into
  * buf (F16; exact). */
@@ -40,18 +39,18 @@ void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view 
     }
 }
 
-/* Blocks of ATT_BLOCK dimensions; per block, G accumulator rows over j. */
+/* Block by block of V (LT_KV_VBLOCK dimensions); per block, G accumulator rows over j. */
 void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
                             int64_t qs, bool add) {
-    float vbuf[ATT_BLOCK];
-    for (int d0 = 0; d0 < kv->hd; d0 += ATT_BLOCK) {
-        int nb = LT_MIN(ATT_BLOCK, kv->hd - d0);
-        float acc[LT_ATT_MAX_G][ATT_BLOCK] = { { 0 } };
+    float vbuf[LT_KV_VBLOCK];
+    for (int d0 = 0; d0 < kv->hd; d0 += LT_KV_VBLOCK) { /* a block of V */
+        int nb = LT_MIN(LT_KV_VBLOCK, kv->hd - d0);
+        float acc[LT_ATT_MAX_G][LT_KV_VBLOCK] = { { 0 } };
         if (add)
             for (int g = 0; g < G; g++)
                 for (int b = 0; b < nb; b++) acc[g][b] = out[g * qs + d0 + b];
         for (int j = 0; j < n; j++) {
-            const float *vj = row_floats(kv->v, (int64_t)j * kv->v_stride + d0, nb, kv->v_f16, vbuf);
+            const float *vj = row_floats(kv->v, lt_kv_v_index(kv->v_rows, j, d0), nb, kv->v_f16, vbuf);
             for (int g = 0; g < G; g++) {
                 const float pj = p[g * s_stride + j];
                 for (int b = 0; b < nb; b++) acc[g][b] += pj * vj[b];

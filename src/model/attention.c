@@ -41,13 +41,12 @@ static void ggml_attention(const lt_kv_view *kv, const float *q, float *scores, 
         scores[j] = dot * kq_scale;
     }
     lt_softmax_ggml(scores, n);
-    lt_attention_values_ggml(out, scores, kv->v, kv->v_stride, n, hd, single);
+    lt_attention_values_ggml(out, scores, kv->v, kv->v_rows, n, hd, single);
 }
 
-/* Element offsets of kv head kvh's K tiles and V rows in the cache. */
+/* Element offset of kv head kvh's K tiles and V blocks in the cache (the same for both). */
 static int64_t kv_head_offset(const lutlm_context *c, int layer, int kvh) {
-    const lt_hparams *hp = &c->model->hp;
-    return ((int64_t)layer * hp->n_head_kv + kvh) * c->kv_positions * hp->head_dim;
+    return ((int64_t)layer * c->model->hp.n_head_kv + kvh) * c->kv_head_values;
 }
 
 /* Element off of a cache of F16 (f16) or F32 values. */
@@ -58,7 +57,7 @@ static const void *element(const void *base, int64_t off, bool f16) {
 /* The cache of kv head kvh of a layer, as the kernels read it. */
 static lt_kv_view kv_head(const lutlm_context *c, int layer, int kvh) {
     int64_t off = kv_head_offset(c, layer, kvh);
-    lt_kv_view kv = { .v_stride = c->model->hp.head_dim, .hd = c->model->hp.head_dim, .k_f16 = c->k_f16, .v_f16 = c->v_f16 };
+    lt_kv_view kv = { .v_rows = c->kv_positions, .hd = c->model->hp.head_dim, .k_f16 = c->k_f16, .v_f16 = c->v_f16 };
     kv.k = element(c->k_cache, off, c->k_f16);
     kv.v = element(c->v_cache, off, c->v_f16);
     return kv;
@@ -68,7 +67,7 @@ static lt_kv_view kv_head(const lutlm_context *c, int layer, int kvh) {
 static lt_kv_view view_from(const lt_kv_view *kv, int c0) {
     lt_kv_view v = *kv;
     v.k = element(kv->k, lt_kv_k_index(kv->hd, 0, c0), kv->k_f16);
-    v.v = element(kv->v, (int64_t)c0 * kv->v_stride, kv->v_f16);
+    v.v = element(kv->v, lt_kv_v_index(kv->v_rows, c0, 0), kv->v_f16);
     return v;
 }
 
@@ -182,7 +181,7 @@ static void decode_values_task(void *arg, int ith, int nth) {
         int kvh = (int)(item / job->chunks), d0 = (int)(item % job->chunks) * VALUE_CHUNK;
         lt_kv_view kv = kv_head(c, job->layer, kvh);
         kv.hd = LT_MIN(VALUE_CHUNK, hd - d0); /* the chunk's dimensions of each V row */
-        kv.v = element(kv.v, d0, kv.v_f16);
+        kv.v = element(kv.v, lt_kv_v_index(kv.v_rows, 0, d0), kv.v_f16); /* d0 starts a block */
         for (int g = 0; g < group; g += LT_ATT_GROUP) {
             int64_t head = (int64_t)kvh * group + g;
             lt_att_values(c->scores + head * c->n_ctx, c->n_ctx, LT_MIN(LT_ATT_GROUP, group - g), &kv, job->n,
@@ -270,12 +269,11 @@ static void store_kv(lutlm_context *c, int il, int n) {
     for (int kvh = 0; kvh < hp->n_head_kv; kvh++) {
         int64_t off = kv_head_offset(c, il, kvh);
         for (int t = 0; t < n; t++) {
-            int64_t pos = c->n_past + t, src = t * kv_dim + (int64_t)kvh * hd, v_row = off + pos * hd;
-            if (c->v_f16) {
-                memcpy((uint16_t *)c->v_cache + v_row, v16 + src, (size_t)hd * sizeof(uint16_t));
-            } else {
-                float *v = (float *)c->v_cache + v_row;
-                for (int d = 0; d < hd; d++) v[d] = c->v_round ? f16_round(c->v[src + d]) : c->v[src + d];
+            int64_t pos = c->n_past + t, src = t * kv_dim + (int64_t)kvh * hd;
+            for (int d = 0; d < hd; d++) { /* 16 contiguous values per block of V */
+                int64_t at = off + lt_kv_v_index(c->kv_positions, pos, d);
+                if (c->v_f16) ((uint16_t *)c->v_cache)[at] = v16[src + d];
+                else ((float *)c->v_cache)[at] = c->v_round ? f16_round(c->v[src + d]) : c->v[src + d];
             }
             int64_t k0 = off + lt_kv_k_index(hd, 0, pos); /* dimension i at k0 + i * LT_KV_TILE */
             if (c->k_f16) {

@@ -106,9 +106,10 @@ lutlm_context *lutlm_context_new(lutlm_model *m, const lutlm_context_params *par
     uint64_t nb = (uint64_t)c->n_batch;
     int64_t widest = LT_MAX(LT_MAX(hp->n_embd, hp->n_ff), (int64_t)q_dim);
     c->kv_positions = (c->n_ctx + LT_KV_TILE - 1) / LT_KV_TILE * LT_KV_TILE;
-    uint64_t cached = (uint64_t)hp->n_layer * (uint64_t)c->kv_positions;
-    if (!c->pool || !(c->k_cache = alloc_elems(cached, kv_dim, c->k_f16 ? 2 : 4)) ||
-        !(c->v_cache = alloc_elems(cached, kv_dim, c->v_f16 ? 2 : 4)) ||
+    c->kv_head_values = (int64_t)c->kv_positions * ((hp->head_dim + LT_KV_VBLOCK - 1) / LT_KV_VBLOCK * LT_KV_VBLOCK);
+    uint64_t heads = (uint64_t)hp->n_layer * (uint64_t)hp->n_head_kv;
+    if (!c->pool || !(c->k_cache = alloc_elems(heads, (uint64_t)c->kv_head_values, c->k_f16 ? 2 : 4)) ||
+        !(c->v_cache = alloc_elems(heads, (uint64_t)c->kv_head_values, c->v_f16 ? 2 : 4)) ||
         ((c->k_f16 || c->v_f16) && !(c->kv_stage = alloc_elems(2 * nb, kv_dim, 2))) ||
         !(c->x = alloc_floats(nb, hp->n_embd)) || !(c->xb = alloc_floats(nb, LT_MAX(hp->n_embd, (int64_t)q_dim))) ||
         !(c->q = alloc_floats(nb, q_dim)) || !(c->k = alloc_floats(nb, kv_dim)) || !(c->v = alloc_floats(nb, kv_dim)) ||

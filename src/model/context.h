@@ -27,8 +27,10 @@ struct lutlm_context {
      * ggml's float arithmetic on them. */
     bool k_f16, v_f16, k_round, v_round;
     int kv_positions;           /* n_ctx rounded up to whole tiles of K (LT_KV_TILE) */
+    int64_t kv_head_values;     /* values of K (or V) per layer and kv head: kv_positions x head_dim
+                                 * rounded up to whole blocks of V (LT_KV_VBLOCK) */
     void *k_cache;              /* [layer][kv head][tiles of head_dim x LT_KV_TILE] (see kernels/attention.h) */
-    void *v_cache;              /* [layer][kv head][position][head_dim] */
+    void *v_cache;              /* [layer][kv head][blocks of kv_positions x LT_KV_VBLOCK] */
     uint16_t *kv_stage;         /* F16 cache: the batch's K, then V, converted ([2][n_batch][n_head_kv * head_dim]) */
     /* activations of up to n_batch tokens */
     float *x, *xb, *q, *k, *v, *att, *hb, *hb2;

@@ -43,7 +43,7 @@ void lt_softmax_ggml(float *x, int n);
 float lt_dot_f32_ggml(const float *a, int64_t a_stride, const float *b, int64_t n);
 float lt_dot_f16_ggml(const float *a, const float *b, int64_t n);
 float lt_dot_tinyblas_ggml(const float *a, const float *b, int64_t n);
-void lt_attention_values_ggml(float *out, float *p, const float *v, int64_t v_stride, int n, int dim, bool single);
+void lt_attention_values_ggml(float *out, float *p, const float *v, int64_t v_rows, int n, int dim, bool single);
 float lt_quantize_act_i8_ggml(const float *x, int8_t *q, int64_t n);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "kernels/act_quant.h"
+#include "kernels/attention.h"
 #include "model/ops.h"
 
 static inline uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
@@ -127,21 +128,21 @@ float lt_dot_tinyblas_ggml(const float *a, const float *b, int64_t n) {
     return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-/* One attention output row: out[d] = Σ_j p[j] v_j[d] over positions 0..n-1 (v rows of stride
- * v_stride, F16 values). A single token (ggml's 1-row matmul) first rounds p to F16 and uses
+/* One attention output row: out[d] = Σ_j p[j] v_j[d] over positions 0..n-1 (V in a kv head's
+ * blocks of v_rows positions, kernels/attention.h; F16 values). A single token (ggml's 1-row matmul) first rounds p to F16 and uses
  * ggml_vec_dot_f16's order; a batch (tinyBLAS) keeps p in F32. ggml pads the positions to a multiple
  * of 32 with p = 0, which adds nothing. */
-void lt_attention_values_ggml(float *out, float *p, const float *v, int64_t v_stride, int n, int dim, bool single) {
+void lt_attention_values_ggml(float *out, float *p, const float *v, int64_t v_rows, int n, int dim, bool single) {
     if (single)
         for (int j = 0; j < n; j++) p[j] = f16_round(p[j]);
     for (int d = 0; d < dim; d++) {
         if (single) {
             float acc[4][8] = { { 0 } };
-            for (int j = 0; j < n; j++) acc[(j / 8) % 4][j % 8] = fmaf(v[(int64_t)j * v_stride + d], p[j], acc[(j / 8) % 4][j % 8]);
+            for (int j = 0; j < n; j++) acc[(j / 8) % 4][j % 8] = fmaf(v[lt_kv_v_index(v_rows, j, d)], p[j], acc[(j / 8) % 4][j % 8]);
             out[d] = (float)(double)reduce_4x8(acc);
         } else {
             float acc[8] = { 0 };
-            for (int j = 0; j < n; j++) acc[j % 8] = fmaf(v[(int64_t)j * v_stride + d], p[j], acc[j % 8]);
+            for (int j = 0; j < n; j++) acc[j % 8] = fmaf(v[lt_kv_v_index(v_rows, j, d)], p[j], acc[j % 8]);
             float t[4];
             for (int k = 0; k < 4; k++) t[k] = acc[k + 4] + acc[k];
             out[d] = (t[0] + t[2]) + (t[1] + t[3]);

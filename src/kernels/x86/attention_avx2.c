@@ -10,7 +10,7 @@
 #include "kernels/attention.h"
 #include "kernels/x86/f16_avx2.h"
 
-_Static_assert(LT_KV_TILE == 16, "scores16 reads one tile row (16 positions) per dimension");
+_Static_assert(LT_KV_TILE == 16 && LT_KV_VBLOCK == 16, "scores16 / values16 read 16 positions / dimensions");
 
 /* Eight cache values from element off, as floats. */
 static inline __attribute__((always_inline)) __m256 load8(const void *base, int64_t off, const bool f16) {
@@ -53,7 +53,7 @@ static inline __attribute__((always_inline)) void values16(const float *p, int64
         acc[g][1] = add ? _mm256_loadu_ps(out + g * qs + d0 + 8) : _mm256_setzero_ps();
     }
     for (int j = 0; j < n; j++) {
-        int64_t off = (int64_t)j * kv->v_stride + d0;
+        int64_t off = lt_kv_v_index(kv->v_rows, j, d0); /* d0 starts a block */
         __m256 v0 = load8(kv->v, off, f16), v1 = load8(kv->v, off + 8, f16);
         for (int g = 0; g < G; g++) {
             __m256 pj = _mm256_broadcast_ss(p + g * s_stride + j);
@@ -93,7 +93,7 @@ static inline __attribute__((always_inline)) void values_g(const float *p, int64
             for (int d = d0; d < kv->hd; d++) o[d] = 0.0f;
         for (int j = 0; j < n; j++) {
             const float pj = p[g * s_stride + j];
-            for (int d = d0; d < kv->hd; d++) o[d] += pj * load1(kv->v, (int64_t)j * kv->v_stride + d, f16);
+            for (int d = d0; d < kv->hd; d++) o[d] += pj * load1(kv->v, lt_kv_v_index(kv->v_rows, j, d), f16);
         }
     }
 }
