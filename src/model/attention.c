@@ -3,10 +3,12 @@
  *
  *   a_h = softmax(q_h K^T / sqrt(head_dim), causal) V     (GQA: query head h uses kv head h / group)
  *
- * Per layer and kv head, the cache holds K in tiles of 16 positions, each [dimension][16 positions]
- * (kernels/attention.h), so the score loops run over contiguous positions and a pass over the
- * positions reads one contiguous stream, and V by position ([position][dimension]); both F32 or F16
- * (lutlm_context_params.type_k / type_v). */
+ * Per layer and kv head, the cache holds K in tiles of 16 positions, each [dimension][16 positions],
+ * and V in blocks of 16 dimensions, each [position][16 dimensions] (kernels/attention.h), so that a
+ * score pass over 16 positions and a value pass over 16 dimensions each read one contiguous stream;
+ * both F32 or F16 (lutlm_context_params.type_k / type_v). Three work splits: a batch (blocks of
+ * tokens over chunks of positions), a decode step over a long cache (three phases), and the rest
+ * (one item per kv head and token: short decode steps, ggml_compat). */
 #include <math.h>
 #include <string.h>
 
