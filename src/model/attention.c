@@ -73,6 +73,12 @@ static lt_kv_view view_from(const lt_kv_view *kv, int c0) {
     return v;
 }
 
+/* One row of scores into probabilities: / sqrt(head_dim), then softmax over the n positions. */
+static void scores_to_probs(float *s, int n, float scale) {
+    for (int j = 0; j < n; j++) s[j] /= scale;
+    lt_softmax(s, n);
+}
+
 /* Up to LT_ATT_GROUP query heads of one token that share kv head kv, over positions 0 .. n-1, in
  * lutlm's order: scores summed in order of the dimension, / sqrt(head_dim), softmax, then the
  * values summed in order of the position (the reference runners' rounding). */
@@ -80,11 +86,7 @@ static void attend(const float *q, int64_t q_stride, int G, const lt_kv_view *kv
                    float *scores, float *out) {
     float scale = sqrtf((float)kv->hd); /* scores are divided by it */
     lt_att_scores(q, q_stride, G, kv, n, scores, s_stride);
-    for (int g = 0; g < G; g++) {
-        float *s = scores + g * s_stride;
-        for (int j = 0; j < n; j++) s[j] /= scale;
-        lt_softmax(s, n);
-    }
+    for (int g = 0; g < G; g++) scores_to_probs(scores + g * s_stride, n, scale);
     lt_att_values(scores, s_stride, G, kv, n, out, q_stride, false);
 }
 
@@ -139,24 +141,26 @@ typedef struct {
 
 static int group_of(const lutlm_context *c) { return c->model->hp.n_head / c->model->hp.n_head_kv; }
 
-/* Phase 1: scores[h][j] for the query heads h of a kv head and positions j of a chunk. */
-static void decode_scores_task(void *arg, int ith, int nth) {
-    decode_job *job = arg;
-    lutlm_context *c = job->c;
-    int hd = c->model->hp.head_dim, group = group_of(c);
+/* This thread's share of a phase's (kv head, chunk) items, one call of item() each. */
+static void run_items(decode_job *job, int ith, int nth, void (*item)(decode_job *, int kvh, int chunk)) {
     int64_t i0, i1;
-    lt_split_range(c->model->hp.n_head_kv * job->chunks, 1, ith, nth, &i0, &i1);
-    for (int64_t item = i0; item < i1; item++) {
-        int kvh = (int)(item / job->chunks), j0 = (int)(item % job->chunks) * SCORE_CHUNK;
-        int n = LT_MIN(SCORE_CHUNK, job->n - j0);
-        lt_kv_view head_kv = kv_head(c, job->layer, kvh), kv = view_from(&head_kv, j0);
-        for (int g = 0; g < group; g += LT_ATT_GROUP) {
-            int64_t head = (int64_t)kvh * group + g;
-            lt_att_scores(c->q + head * hd, hd, LT_MIN(LT_ATT_GROUP, group - g), &kv, n,
-                          c->scores + head * c->n_ctx + j0, c->n_ctx);
-        }
+    lt_split_range(job->c->model->hp.n_head_kv * job->chunks, 1, ith, nth, &i0, &i1);
+    for (int64_t i = i0; i < i1; i++) item(job, (int)(i / job->chunks), (int)(i % job->chunks));
+}
+
+/* Phase 1: scores[h][j] for the query heads h of a kv head and positions j of a chunk. */
+static void decode_scores_item(decode_job *job, int kvh, int chunk) {
+    lutlm_context *c = job->c;
+    int hd = c->model->hp.head_dim, group = group_of(c), j0 = chunk * SCORE_CHUNK, n = LT_MIN(SCORE_CHUNK, job->n - j0);
+    lt_kv_view head_kv = kv_head(c, job->layer, kvh), kv = view_from(&head_kv, j0);
+    for (int g = 0; g < group; g += LT_ATT_GROUP) {
+        int64_t head = (int64_t)kvh * group + g;
+        lt_att_scores(c->q + head * hd, hd, LT_MIN(LT_ATT_GROUP, group - g), &kv, n, c->scores + head * c->n_ctx + j0,
+                      c->n_ctx);
     }
 }
+
+static void decode_scores_task(void *arg, int ith, int nth) { run_items(arg, ith, nth, decode_scores_item); }
 
 /* Phase 2: / sqrt(head_dim) and softmax, one query head per item. */
 static void decode_softmax_task(void *arg, int ith, int nth) {
@@ -165,32 +169,24 @@ static void decode_softmax_task(void *arg, int ith, int nth) {
     float scale = sqrtf((float)c->model->hp.head_dim);
     int64_t h0, h1;
     lt_split_range(c->model->hp.n_head, 1, ith, nth, &h0, &h1);
-    for (int64_t h = h0; h < h1; h++) {
-        float *s = c->scores + h * c->n_ctx;
-        for (int j = 0; j < job->n; j++) s[j] /= scale;
-        lt_softmax(s, job->n);
-    }
+    for (int64_t h = h0; h < h1; h++) scores_to_probs(c->scores + h * c->n_ctx, job->n, scale);
 }
 
 /* Phase 3: outputs of the query heads of a kv head, dimensions d0 .. d0 + VALUE_CHUNK - 1. */
-static void decode_values_task(void *arg, int ith, int nth) {
-    decode_job *job = arg;
+static void decode_values_item(decode_job *job, int kvh, int chunk) {
     lutlm_context *c = job->c;
-    int hd = c->model->hp.head_dim, group = group_of(c);
-    int64_t i0, i1;
-    lt_split_range(c->model->hp.n_head_kv * job->chunks, 1, ith, nth, &i0, &i1);
-    for (int64_t item = i0; item < i1; item++) {
-        int kvh = (int)(item / job->chunks), d0 = (int)(item % job->chunks) * VALUE_CHUNK;
-        lt_kv_view kv = kv_head(c, job->layer, kvh);
-        kv.hd = LT_MIN(VALUE_CHUNK, hd - d0); /* the chunk's dimensions of each V row */
-        kv.v = element(kv.v, lt_kv_v_index(kv.v_rows, 0, d0), kv.v_f16); /* d0 starts a block */
-        for (int g = 0; g < group; g += LT_ATT_GROUP) {
-            int64_t head = (int64_t)kvh * group + g;
-            lt_att_values(c->scores + head * c->n_ctx, c->n_ctx, LT_MIN(LT_ATT_GROUP, group - g), &kv, job->n,
-                          c->att + head * hd + d0, hd, false);
-        }
+    int hd = c->model->hp.head_dim, group = group_of(c), d0 = chunk * VALUE_CHUNK;
+    lt_kv_view kv = kv_head(c, job->layer, kvh);
+    kv.hd = LT_MIN(VALUE_CHUNK, hd - d0); /* the chunk's dimensions of each V row */
+    kv.v = element(kv.v, lt_kv_v_index(kv.v_rows, 0, d0), kv.v_f16); /* d0 starts a block */
+    for (int g = 0; g < group; g += LT_ATT_GROUP) {
+        int64_t head = (int64_t)kvh * group + g;
+        lt_att_values(c->scores + head * c->n_ctx, c->n_ctx, LT_MIN(LT_ATT_GROUP, group - g), &kv, job->n,
+                      c->att + head * hd + d0, hd, false);
     }
 }
+
+static void decode_values_task(void *arg, int ith, int nth) { run_items(arg, ith, nth, decode_values_item); }
 
 static void decode_attention(lutlm_context *c, int il, int n) {
     int hd = c->model->hp.head_dim;
@@ -237,12 +233,8 @@ static void batch_attention_task(void *arg, int ith, int nth) {
             }
         }
         for (int t = t0; t < t1; t++)
-            for (int g = 0; g < G; g++) {
-                float *s = scores + ((size_t)(t - t0) * G + g) * n_ctx;
-                int n_t = job->n_past + t + 1;
-                for (int j = 0; j < n_t; j++) s[j] /= scale;
-                lt_softmax(s, n_t);
-            }
+            for (int g = 0; g < G; g++)
+                scores_to_probs(scores + ((size_t)(t - t0) * G + g) * n_ctx, job->n_past + t + 1, scale);
         for (int c0 = 0; c0 < n_last; c0 += CHUNK) {
             lt_kv_view chunk = view_from(&kv, c0);
             for (int t = t0; t < t1; t++) {
