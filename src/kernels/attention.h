@@ -22,7 +22,9 @@
  * made hd streams of page-sized stride that the prefetchers did not follow). V in blocks of
  * LT_KV_VBLOCK dimensions, each [v_rows positions][16] (lt_kv_v_index): a value pass over 16
  * dimensions reads one contiguous stream (rows of the whole head_dim, read 32 bytes at a time with a
- * 256-byte stride, ran at half the speed). Elements are float, or uint16_t F16 bits when k_f16 / v_f16. */
+ * 256-byte stride, ran at half the speed). Elements are float, or uint16_t F16 bits when k_f16 / v_f16.
+ * K's memory holds whole tiles: a score pass may read a partial last tile whole (the values past
+ * position n do not matter; their lanes are dropped). */
 typedef struct {
     const void *k, *v;
     int64_t v_rows;  /* positions per block of V */

@@ -5,6 +5,7 @@
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on x86 only. */
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <string.h>
 
 #include "common/util.h"
 #include "kernels/attention.h"
@@ -21,10 +22,10 @@ static inline __attribute__((always_inline)) float load1(const void *base, int64
     return f16 ? _cvtsh_ss(((const uint16_t *)base)[off]) : ((const float *)base)[off];
 }
 
-/* Scores of G queries at positions j0 .. j0 + 15. */
+/* Scores of G queries at positions j0 .. j0 + 15 (j0 starts a tile) into out[g * s_stride + 0 .. 15]. */
 static inline __attribute__((always_inline)) void scores16(const float *q, int64_t qs, const int G,
                                                            const lt_kv_view *kv, const bool f16, int j0,
-                                                           float *scores, int64_t s_stride) {
+                                                           float *out, int64_t s_stride) {
     __m256 acc[LT_ATT_MAX_G][2];
     for (int g = 0; g < G; g++) acc[g][0] = acc[g][1] = _mm256_setzero_ps();
     const int64_t tile = lt_kv_k_index(kv->hd, 0, j0); /* j0 starts a tile */
@@ -38,8 +39,8 @@ static inline __attribute__((always_inline)) void scores16(const float *q, int64
         }
     }
     for (int g = 0; g < G; g++) {
-        _mm256_storeu_ps(scores + g * s_stride + j0, acc[g][0]);
-        _mm256_storeu_ps(scores + g * s_stride + j0 + 8, acc[g][1]);
+        _mm256_storeu_ps(out + g * s_stride, acc[g][0]);
+        _mm256_storeu_ps(out + g * s_stride + 8, acc[g][1]);
     }
 }
 
@@ -71,14 +72,11 @@ static inline __attribute__((always_inline)) void scores_g(const float *q, int64
                                                            const lt_kv_view *kv, const bool f16, int n,
                                                            float *scores, int64_t s_stride) {
     int j0 = 0;
-    for (; j0 + 16 <= n; j0 += 16) scores16(q, qs, G, kv, f16, j0, scores, s_stride);
-    for (int g = 0; g < G; g++) { /* the last n % 16 positions, one at a time */
-        float *s = scores + g * s_stride;
-        for (int j = j0; j < n; j++) s[j] = 0.0f;
-        for (int i = 0; i < kv->hd; i++) {
-            const float qi = q[g * qs + i];
-            for (int j = j0; j < n; j++) s[j] += qi * load1(kv->k, lt_kv_k_index(kv->hd, i, j), f16);
-        }
+    for (; j0 + 16 <= n; j0 += 16) scores16(q, qs, G, kv, f16, j0, scores + j0, s_stride);
+    if (j0 < n) { /* the last n % 16 positions: the whole tile (it is in memory), the valid lanes kept */
+        float tail[LT_ATT_MAX_G][16];
+        scores16(q, qs, G, kv, f16, j0, tail[0], 16);
+        for (int g = 0; g < G; g++) memcpy(scores + g * s_stride + j0, tail[g], sizeof(float) * (size_t)(n - j0));
     }
 }
 
