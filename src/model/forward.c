@@ -46,21 +46,31 @@ typedef struct {
     int dim, rows;
 } rows_job;
 
+/* out[r] = rmsnorm(x[r], w) for rows [r0, r1) of width dim. */
+static void rmsnorm_rows(const lutlm_context *c, float *out, const float *x, const float *w, int dim, int64_t r0,
+                         int64_t r1) {
+    if (!c->ggml) {
+        lt_rmsnorm_rows(out + r0 * dim, x + r0 * dim, w, (int)(r1 - r0), dim, c->model->hp.norm_eps);
+        return;
+    }
+    for (int64_t r = r0; r < r1; r++) rmsnorm(c, out + r * dim, x + r * dim, w, dim);
+}
+
 static void rows_task(void *arg, int ith, int nth) {
     rows_job *job = arg;
     int64_t r0, r1;
     lt_split_range(job->rows, 1, ith, nth, &r0, &r1);
+    if (!job->up) {
+        rmsnorm_rows(job->c, job->out, job->x, job->w, job->dim, r0, r1);
+        return;
+    }
     for (int64_t r = r0; r < r1; r++) {
         float *out = job->out + r * job->dim;
-        if (job->up) {
-            const float *up = job->up + r * job->dim;
-            if (job->c->model->hp.ffn_act == LT_FFN_RELU2) lt_relu2_glu(out, up, job->dim);
-            else lt_swiglu(out, up, job->dim);
-            if (job->w) rmsnorm(job->c, out, out, job->w, job->dim);
-        } else {
-            rmsnorm(job->c, out, job->x + r * job->dim, job->w, job->dim);
-        }
+        const float *up = job->up + r * job->dim;
+        if (job->c->model->hp.ffn_act == LT_FFN_RELU2) lt_relu2_glu(out, up, job->dim);
+        else lt_swiglu(out, up, job->dim);
     }
+    if (job->w) rmsnorm_rows(job->c, job->out, job->out, job->w, job->dim, r0, r1);
 }
 
 static void run_rows(lutlm_context *c, rows_job *job) {
@@ -142,8 +152,7 @@ void lt_forward_batch(lutlm_context *c, const int32_t *tokens, int n, int first_
     /* logits only for tokens first_logit .. n-1 */
     int n_out = n - first_logit;
     double t0 = prof_mark(c, LT_PROF_OTHER, 0.0);
-    for (int t = 0; t < n_out; t++)
-        rmsnorm(c, c->xb + t * d, c->x + (first_logit + t) * d, m->output_norm, d);
+    norm_rows(c, c->xb, c->x + (size_t)first_logit * d, m->output_norm, d, n_out);
     linear(c, &m->output, c->xb, n_out, logits);
     prof_mark(c, LT_PROF_OUTPUT, t0);
     if (c->profile) c->prof_tokens[n > 1] += n;

@@ -9,9 +9,8 @@
  * in float and in the same order: int8 activation quantization amplifies a one-ulp difference into a
  * different integer, so reproducing those reference runners token for token needs the same roundings. */
 
-void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
-    float ss = 0.0f;
-    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+/* out = w * (x / sqrt(ss / n + eps)) for ss = Σ x², summed by the caller. */
+static void rms_scale(float *out, const float *x, const float *w, int n, float ss, float eps) {
     ss /= n;
     ss += eps;
     ss = 1.0f / sqrtf(ss);
@@ -19,6 +18,25 @@ void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
         for (int i = 0; i < n; i++) out[i] = w[i] * (ss * x[i]);
     else
         for (int i = 0; i < n; i++) out[i] = ss * x[i];
+}
+
+void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps) {
+    float ss = 0.0f;
+    for (int i = 0; i < n; i++) ss += x[i] * x[i];
+    rms_scale(out, x, w, n, ss, eps);
+}
+
+void lt_rmsnorm_rows(float *out, const float *x, const float *w, int rows, int n, float eps) {
+    enum { R = 8 };
+    int r0 = 0;
+    for (; r0 + R <= rows; r0 += R) {
+        const float *xr = x + (int64_t)r0 * n;
+        float ss[R] = { 0.0f };
+        for (int i = 0; i < n; i++) /* R independent chains, each lt_rmsnorm's sum of its row */
+            for (int r = 0; r < R; r++) ss[r] += xr[(int64_t)r * n + i] * xr[(int64_t)r * n + i];
+        for (int r = 0; r < R; r++) rms_scale(out + (int64_t)(r0 + r) * n, xr + (int64_t)r * n, w, n, ss[r], eps);
+    }
+    for (; r0 < rows; r0++) lt_rmsnorm(out + (int64_t)r0 * n, x + (int64_t)r0 * n, w, n, eps);
 }
 
 void lt_rope_angles(float *cos_out, float *sin_out, int rope_dim, int pos, float base) {

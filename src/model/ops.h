@@ -8,6 +8,9 @@
 
 /* out = w * (x / sqrt(mean(x^2) + eps))   (w may be NULL: weight 1). out may alias x. */
 void lt_rmsnorm(float *out, const float *x, const float *w, int n, float eps);
+/* lt_rmsnorm of `rows` rows of n values (stride n; out may alias x), each with lt_rmsnorm's bits.
+ * The sum of squares is one dependency chain per row: eight rows' chains run interleaved. */
+void lt_rmsnorm_rows(float *out, const float *x, const float *w, int rows, int n, float eps);
 
 /* Rotary position embedding on one head vector of head_dim values, rotating the first rope_dim.
  * Pair i (0 <= i < rope_dim/2) turns by angle pos / base^(2i/rope_dim) (float, as llama2.c):
