@@ -151,7 +151,8 @@ AI void t3_block(const uint8_t *wb, const uint8_t *tb, __m256i *e, __m256i *o) {
     for (int c = 0; c < T3_BLOCK_BYTES; c += 64) _mm_prefetch((const char *)(wb + T3_PREFETCH + c), LT_PF_HINT_T3);
     __m256i sa = _mm256_load_si256((const __m256i *)wb), sb = _mm256_load_si256((const __m256i *)(wb + 32));
     __m256i l, h;
-    int n = 0; /* groups in the current unit */
+    int n = 0; /* groups in the current unit (a constant once unrolled) */
+    _Pragma("GCC unroll 7")
     for (int j = 0; j < 7; j++) {
         __m256i v = _mm256_load_si256((const __m256i *)(wb + 64 + 32 * j));
         __m256i lo = _mm256_and_si256(v, nib), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
