@@ -497,5 +497,15 @@ int main(int argc, char **argv) {
         free(t[1]);
         lt_pool_free(pool);
     }
+    for (int i = 0; i < layers * 4; i++) {
+        if (i >= 4) lt_qweight_free(w2[i]); /* layer 0: the micro cases' own */
+        lt_aligned_free(w3[i].idx);
+    }
+    for (int s = 0; s < 4; s++) micro_free(&mc[s]);
+    free(w2);
+    free(w3);
+    free(y);
+    lt_aligned_free(tab);
+    lt_act_free(a);
     return 0;
 }
