@@ -2,6 +2,7 @@
  * dispatch. See attention.h. */
 #include "kernels/attention.h"
 
+#include "common/expf.h"
 #include "common/util.h"
 #include "kernels/kernels.h"
 
@@ -61,6 +62,18 @@ void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv
     }
 }
 
+void lt_att_softmax_portable(float *s, int n, float scale) {
+    for (int j = 0; j < n; j++) s[j] /= scale;
+    float max = s[0];
+    for (int j = 1; j < n; j++) max = s[j] > max ? s[j] : max;
+    float sum = 0.0f;
+    for (int j = 0; j < n; j++) {
+        s[j] = lt_expf(s[j] - max);
+        sum += s[j];
+    }
+    for (int j = 0; j < n; j++) s[j] /= sum;
+}
+
 void lt_f16_from_f32_row_portable(uint16_t *dst, const float *src, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = lt_fp32_to_fp16(src[i]);
 }
@@ -91,6 +104,16 @@ void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv
     }
 #endif
     lt_att_values_portable(p, s_stride, G, kv, n, out, qs, add);
+}
+
+void lt_att_softmax(float *s, int n, float scale) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    if (use_avx2()) {
+        lt_att_softmax_avx2(s, n, scale);
+        return;
+    }
+#endif
+    lt_att_softmax_portable(s, n, scale);
 }
 
 void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n) {

@@ -2,7 +2,7 @@
  * that share it (GQA), with the cache stored in F32 or F16:
  *   scores[g][j] = Σ_i q_g[i] · K[i][j]     (i = 0 .. hd-1 in order, a product then a sum)
  *   out_g[d]     = Σ_j p_g[j] · V[j][d]     (j = 0 .. n-1 in order)
- * The softmax between them is the caller's (model/attention.c). F16 values are widened to F32
+ * The softmax between them is lt_att_softmax; the work split is the caller's (model/attention.c). F16 values are widened to F32
  * exactly, so an F16 cache gives the same bits as an F32 cache holding the same (rounded) values,
  * and every ISA gives the same bits as the portable code (the same operations per element in the
  * same order). */
@@ -50,6 +50,11 @@ void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int 
 void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
                    bool add);
 
+/* A row of scores into probabilities, in place: s[j] / scale, then softmax over the n positions
+ *   p_j = e_j / Σ e,  e_j = expf(s_j - max s)   (the sum in order of j; expf = lt_expf, libm's bits)
+ * Every ISA gives the portable code's bits. */
+void lt_att_softmax(float *s, int n, float scale);
+
 /* F32 -> F16 (round to nearest even, as lt_fp32_to_fp16) of n values: how rows enter an F16 cache. */
 void lt_f16_from_f32_row(uint16_t *dst, const float *src, int64_t n);
 
@@ -58,8 +63,10 @@ void lt_att_scores_portable(const float *q, int64_t qs, int G, const lt_kv_view 
                             int64_t s_stride);
 void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
                             int64_t qs, bool add);
+void lt_att_softmax_portable(float *s, int n, float scale);
 void lt_f16_from_f32_row_portable(uint16_t *dst, const float *src, int64_t n);
 #ifdef LUTLM_HAVE_X86_KERNELS
+void lt_att_softmax_avx2(float *s, int n, float scale);
 void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
 void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
                         bool add);

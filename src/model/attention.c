@@ -73,12 +73,6 @@ static lt_kv_view view_from(const lt_kv_view *kv, int c0) {
     return v;
 }
 
-/* One row of scores into probabilities: / sqrt(head_dim), then softmax over the n positions. */
-static void scores_to_probs(float *s, int n, float scale) {
-    for (int j = 0; j < n; j++) s[j] /= scale;
-    lt_softmax(s, n);
-}
-
 /* Up to LT_ATT_GROUP query heads of one token that share kv head kv, over positions 0 .. n-1, in
  * lutlm's order: scores summed in order of the dimension, / sqrt(head_dim), softmax, then the
  * values summed in order of the position (the reference runners' rounding). */
@@ -86,7 +80,7 @@ static void attend(const float *q, int64_t q_stride, int G, const lt_kv_view *kv
                    float *scores, float *out) {
     float scale = sqrtf((float)kv->hd); /* scores are divided by it */
     lt_att_scores(q, q_stride, G, kv, n, scores, s_stride);
-    for (int g = 0; g < G; g++) scores_to_probs(scores + g * s_stride, n, scale);
+    for (int g = 0; g < G; g++) lt_att_softmax(scores + g * s_stride, n, scale);
     lt_att_values(scores, s_stride, G, kv, n, out, q_stride, false);
 }
 
@@ -169,7 +163,7 @@ static void decode_softmax_task(void *arg, int ith, int nth) {
     float scale = sqrtf((float)c->model->hp.head_dim);
     int64_t h0, h1;
     lt_split_range(c->model->hp.n_head, 1, ith, nth, &h0, &h1);
-    for (int64_t h = h0; h < h1; h++) scores_to_probs(c->scores + h * c->n_ctx, job->n, scale);
+    for (int64_t h = h0; h < h1; h++) lt_att_softmax(c->scores + h * c->n_ctx, job->n, scale);
 }
 
 /* Phase 3: outputs of the query heads of a kv head, dimensions d0 .. d0 + VALUE_CHUNK - 1. */
@@ -234,7 +228,7 @@ static void batch_attention_task(void *arg, int ith, int nth) {
         }
         for (int t = t0; t < t1; t++)
             for (int g = 0; g < G; g++)
-                scores_to_probs(scores + ((size_t)(t - t0) * G + g) * n_ctx, job->n_past + t + 1, scale);
+                lt_att_softmax(scores + ((size_t)(t - t0) * G + g) * n_ctx, job->n_past + t + 1, scale);
         for (int c0 = 0; c0 < n_last; c0 += CHUNK) {
             lt_kv_view chunk = view_from(&kv, c0);
             for (int t = t0; t < t1; t++) {

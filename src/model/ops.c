@@ -60,17 +60,6 @@ void lt_rope_apply(float *v, const float *cos_in, const float *sin_in, int rope_
     }
 }
 
-void lt_softmax(float *x, int n) {
-    float max = x[0];
-    for (int i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
-    float sum = 0.0f;
-    for (int i = 0; i < n; i++) {
-        x[i] = expf(x[i] - max);
-        sum += x[i];
-    }
-    for (int i = 0; i < n; i++) x[i] /= sum;
-}
-
 float lt_dot_f32_seq(const float *a, const float *b, int64_t n) {
     float sum = 0.0f;
     for (int64_t i = 0; i < n; i++) sum += a[i] * b[i];

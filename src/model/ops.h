@@ -21,9 +21,6 @@ void lt_rmsnorm_rows(float *out, const float *x, const float *w, int rows, int n
 void lt_rope_angles(float *cos_out, float *sin_out, int rope_dim, int pos, float base);
 void lt_rope_apply(float *v, const float *cos_in, const float *sin_in, int rope_dim, bool neox);
 
-/* In-place softmax over n values. */
-void lt_softmax(float *x, int n);
-
 /* Float dot product (8 partial sums, so the compiler vectorizes it). */
 float lt_dot_f32(const float *a, const float *b, int64_t n);
 /* Float dot product summed left to right (the reference runners' rounding). */
