@@ -1,5 +1,6 @@
 #include "model/ops.h"
 
+#include "common/expf.h"
 #include "kernels/act_quant.h"
 #include "kernels/kernels.h"
 
@@ -76,10 +77,10 @@ float lt_dot_f32(const float *a, const float *b, int64_t n) {
     return sum;
 }
 
-void lt_swiglu(float *g, const float *u, int64_t n) {
+static void swiglu_portable(float *g, const float *u, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float v = g[i];
-        v *= 1.0f / (1.0f + expf(-v));
+        v *= 1.0f / (1.0f + lt_expf(-v));
         g[i] = v * u[i];
     }
 }
@@ -93,6 +94,8 @@ static void relu2_glu_portable(float *g, const float *u, int64_t n) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "kernels/x86/expf_avx2.h"
 /* The portable loop 8 values at a time, the same float operations per value: r = g > 0 ? g : 0
  * (NaN and -0 give +0), then (r * r) * u. GCC keeps the portable select a scalar branch under
  * -ftrapping-math, and it mispredicts on random signs: ~25 µs per bitnet-2b4t layer, serial in a
@@ -106,12 +109,40 @@ __attribute__((target("avx2"))) static void relu2_glu_avx2(float *g, const float
     }
     relu2_glu_portable(g + i, u + i, n - i);
 }
+
+/* The portable loop 8 values at a time (lt_expf8 has lt_expf's bits): a Llama-3-8B FFN row of
+ * 14336 values in 20 µs instead of 65 with libm's expf one value at a time. */
+LT_EXPF_AVX2 static void swiglu_avx2(float *g, const float *u, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(g + i);
+        __m256 e = lt_expf8(_mm256_sub_ps(_mm256_setzero_ps(), v));
+        v = _mm256_mul_ps(v, _mm256_div_ps(one, _mm256_add_ps(one, e)));
+        _mm256_storeu_ps(g + i, _mm256_mul_ps(v, _mm256_loadu_ps(u + i)));
+    }
+    swiglu_portable(g + i, u + i, n - i);
+}
+
+static bool simd_avx2(void) {
+    lt_isa isa = lt_isa_active();
+    return isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512;
+}
 #endif
+
+void lt_swiglu(float *g, const float *u, int64_t n) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (simd_avx2()) {
+        swiglu_avx2(g, u, n);
+        return;
+    }
+#endif
+    swiglu_portable(g, u, n);
+}
 
 void lt_relu2_glu(float *g, const float *u, int64_t n) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    lt_isa isa = lt_isa_active();
-    if (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512) {
+    if (simd_avx2()) {
         relu2_glu_avx2(g, u, n);
         return;
     }

@@ -8,9 +8,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "common/expf.h"
 #include "common/util.h"
 #include "kernels/attention.h"
+#include "kernels/x86/expf_avx2.h"
 #include "kernels/x86/f16_avx2.h"
 
 _Static_assert(LT_KV_TILE == 16 && LT_KV_VBLOCK == 16, "scores16 / values16 read 16 positions / dimensions");
@@ -119,33 +119,6 @@ void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_vie
     if (kv->v_f16) BY_G(VALUES, G, true) else BY_G(VALUES, G, false)
 }
 
-/* lt_expf of four values widened to double: the same operations (fused where lt_expf fuses), so
- * the same bits. Out-of-range lanes compute garbage here; expf8 replaces them. */
-static inline __m256d exp4(__m256d x) {
-    const __m256d invln2n = _mm256_set1_pd(LT_EXPF_INVLN2_N), shift = _mm256_set1_pd(LT_EXPF_SHIFT);
-    __m256d kd = _mm256_fmadd_pd(x, invln2n, shift);
-    __m256i ki = _mm256_castpd_si256(kd);
-    kd = _mm256_sub_pd(kd, shift);
-    __m256d r = _mm256_fmsub_pd(invln2n, x, kd);
-    __m256i idx = _mm256_and_si256(ki, _mm256_set1_epi64x((1 << LT_EXPF_TABLE_BITS) - 1));
-    __m256i t = _mm256_i64gather_epi64((const long long *)lt_expf_tab, idx, 8);
-    __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(t, _mm256_slli_epi64(ki, 52 - LT_EXPF_TABLE_BITS)));
-    __m256d p = _mm256_fmadd_pd(r, _mm256_set1_pd(LT_EXPF_C0), _mm256_set1_pd(LT_EXPF_C1));
-    __m256d q = _mm256_fmadd_pd(r, _mm256_set1_pd(LT_EXPF_C2), _mm256_set1_pd(1.0));
-    return _mm256_mul_pd(_mm256_fmadd_pd(p, _mm256_mul_pd(r, r), q), s);
-}
-
-/* lt_expf of eight floats. */
-static inline __m256 expf8(__m256 x) {
-    __m128 lo = _mm256_cvtpd_ps(exp4(_mm256_cvtps_pd(_mm256_castps256_ps128(x))));
-    __m128 hi = _mm256_cvtpd_ps(exp4(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1))));
-    __m256 y = _mm256_set_m128(hi, lo);
-    y = _mm256_blendv_ps(y, _mm256_set1_ps(0x1p-149f), _mm256_cmp_ps(x, _mm256_set1_ps(LT_EXPF_MAY_UNDERFLOW), _CMP_LT_OQ));
-    y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(LT_EXPF_UNDERFLOW), _CMP_LT_OQ));
-    y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, _mm256_set1_ps(LT_EXPF_OVERFLOW), _CMP_GT_OQ));
-    return _mm256_blendv_ps(y, _mm256_add_ps(x, x), _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-}
-
 /* lt_att_softmax_portable's operations: the division and the exponentials eight at a time, the
  * maximum in any order (it is exact), the sum in order of j (one scalar chain, fed by the vectors). */
 void lt_att_softmax_avx2(float *s, int n, float scale) {
@@ -174,7 +147,7 @@ void lt_att_softmax_avx2(float *s, int n, float scale) {
     const __m256 vm = _mm256_set1_ps(max);
     float sum = 0.0f;
     for (j = 0; j + 8 <= n; j += 8) {
-        _mm256_storeu_ps(s + j, expf8(_mm256_sub_ps(_mm256_loadu_ps(s + j), vm)));
+        _mm256_storeu_ps(s + j, lt_expf8(_mm256_sub_ps(_mm256_loadu_ps(s + j), vm)));
         for (int i = 0; i < 8; i++) sum += s[j + i];
     }
     for (; j < n; j++) {
