@@ -27,7 +27,10 @@
  * tern2 through lt_qweight_matmul_path (GEMV, 1 token), t3 through the kernel below on the same
  * lt_pool with the same tile claims (front / back runs, as dispatch.c). Exactness is checked
  * against a scalar Σ t q for every shape (exit 1 on failure).
- *   usage: t3_spike [LAYERS [REPS]]   (default 30 layers, 15 alternated repetitions) */
+ *   usage: t3_spike [LAYERS [REPS]]   (default 30 layers, 15 alternated repetitions)
+ * Variants measured in docs/t3-spike.md (build by hand with -D): T3_SIGN_SHIFT, T3_WIDEN_4MADD,
+ * T3_UNIT=4, T3_DUPTAB, T3_PREFETCH=n; T3_DIAG_NOSIGN / T3_DIAG_NOWIDEN time parts of the kernel
+ * and give wrong results on purpose. */
 #pragma GCC target("avx2,fma,bmi2,f16c")
 #include <immintrin.h>
 #include <sched.h>
