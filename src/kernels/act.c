@@ -28,7 +28,7 @@ lt_act *lt_act_new(void) { return lt_calloc(1, sizeof(lt_act)); }
 void lt_act_free(lt_act *a) {
     if (!a) return;
     lt_aligned_free(a->xq); /* the scales live in the same buffer */
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < LT_QK_COUNT; i++) {
         lt_aligned_free(a->gemv_tab[i]);
         lt_aligned_free(a->vlut_tab[i]);
     }
@@ -82,7 +82,7 @@ bool lt_act_prepare_pool(lt_act *a, const float *x, int64_t n, int64_t k, lt_act
     a->kx = kx;
     /* The scales live after the int8 rows in the same buffer (one allocation). */
     a->scale = NULL;
-    for (int i = 0; i < 2; i++) a->gemv_slots[i] = a->vlut_slots[i] = 0;
+    for (int i = 0; i < LT_QK_COUNT; i++) a->gemv_slots[i] = a->vlut_slots[i] = 0;
     a->gsum_group = 0;
     quant_job job = { a, x, (float *)(((uintptr_t)(a->xq + (size_t)n * (size_t)kx) + 63) & ~(uintptr_t)63), rule };
     /* tokens are independent: a batch is split over the pool (one token is not worth a wake-up) */

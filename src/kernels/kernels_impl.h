@@ -18,8 +18,21 @@
 
 /* How a weight's codes become table indices.
  *  TERNARY: one slot = 2 weights, index = (t0 + 1) | (t1 + 1) << 2, one index plane;
- *  PLANES:  one slot = 4 weights, one index per bit plane j: index bit i = bit j of q[4s + i]. */
-typedef enum { LT_QK_TERNARY, LT_QK_PLANES } lt_qkind;
+ *  PLANES:  one slot = 4 weights, one index per bit plane j: index bit i = bit j of q[4s + i];
+ *  TERN3:   1.71 bits per ternary weight (one scale per row only; docs/t3-spike.md): one slot = a
+ *           group of 3 weights, sign-folded: v = t0 + 3 t1 + 9 t2 in [-13, 13] is stored as |v| (a
+ *           nibble) and sign(v) (a bit). A block of LT_T3_BLOCK = 42 weights (LT_T3_GROUPS = 14
+ *           groups: weights 42b + 3g .. 42b + 3g + 2) of a tile is LT_T3_VECS = 9 vectors of 32
+ *           bytes, byte r = row r:
+ *             0:           sign byte A: bit 7 - j = 1 if v of group j < 0 (j = 0..6); bit 0 = 1
+ *             1:           sign byte B: the same for group 7 + j
+ *             2 + j (j<7): |v| of group j | |v| of group 7 + j << 4
+ *           (bit 0 = 1 keeps a sign byte nonzero for vpsignb; doubling the byte brings the next
+ *           group's bit to the top). kp is a multiple of 42, kslot = 3, nslots = kp / 3 (groups). */
+typedef enum { LT_QK_TERNARY, LT_QK_PLANES, LT_QK_TERN3, LT_QK_COUNT } lt_qkind;
+#define LT_T3_BLOCK 42
+#define LT_T3_GROUPS 14
+#define LT_T3_VECS 9
 
 struct lt_qweight {
     lt_qkind kind;
@@ -32,7 +45,8 @@ struct lt_qweight {
     int64_t group;       /* weights per scale group along K (kp when one scale per row) */
     int64_t ngroups;
     bool per_row;        /* one scale per row: y = dot * (s * a) (BitNet); else fmaf over groups */
-    uint8_t *idx;        /* [ntiles][nslots/2][planes][32]: byte r = idx(slot 2p) | idx(slot 2p+1) << 4 */
+    uint8_t *idx;        /* [ntiles][nslots/2][planes][32]: byte r = idx(slot 2p) | idx(slot 2p+1) << 4;
+                          * TERN3: [ntiles][kp / 42][9][32] (see lt_qkind) */
     float *scale;        /* per row: [ntiles * 32] f32 (row r at r), else NULL */
     /* Per group: [ntiles][ngroups][nsm][32] f16, s_g of the tile's 32 rows then (INTn) m_g: one
      * 64- or 128-byte line per tile and group. Every per-group source stores f16 (lut_int<n>,
@@ -48,7 +62,10 @@ struct lt_qweight {
     float *f32;          /* [m][k] dequantized weights (lt_qweight_add_f32) or NULL */
 };
 
-static inline size_t lt_qw_tile_bytes(const lt_qweight *w) { return (size_t)(w->nslots / 2) * (size_t)w->planes * LT_TILE; }
+static inline size_t lt_qw_tile_bytes(const lt_qweight *w) {
+    if (w->kind == LT_QK_TERN3) return (size_t)(w->nslots / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
+    return (size_t)(w->nslots / 2) * (size_t)w->planes * LT_TILE;
+}
 /* INTn weights add m_g · Σx per group (ternary weights have no offsets). */
 static inline bool lt_qw_has_offset(const lt_qweight *w) { return w->kind == LT_QK_PLANES; }
 /* Group g of tile `tile` in gsm: s_g of rows 0..31 at [0, 32), m_g (INTn) at [32, 64). */
@@ -75,17 +92,17 @@ struct lt_act {
     /* GEMV tables, per kind: [n][nslots][32]: 16 low bytes then 16 high bytes of int16 entries
      * (portable/NEON), or 16 bytes L + BL then 16 bytes H + BH of nibble-split entries (AVX2,
      * x86/gemv_avx2.c; see docs/kernels.md) */
-    uint8_t *gemv_tab[2];
-    int64_t gemv_slots[2];  /* slots built (0 = not built) */
+    uint8_t *gemv_tab[LT_QK_COUNT];
+    int64_t gemv_slots[LT_QK_COUNT];  /* slots built (0 = not built) */
     /* Vector-LUT tables, per kind: [nblocks][nslots][LT_VLUT_SLOT][LT_VLUT_NB] int16 (row 16 unused),
      * padded tokens zero */
-    int16_t *vlut_tab[2];
-    int64_t vlut_slots[2];
+    int16_t *vlut_tab[LT_QK_COUNT];
+    int64_t vlut_slots[LT_QK_COUNT];
     /* Sums of xq per group for INTn offsets: [n][ngroups] and, for the GEMM, floats [nblocks][ngroups][NB] */
     int32_t *gsum;
     float *gsumf;
     int64_t gsum_group, gsum_ngroups;
-    size_t cap_xq, cap_gemv[2], cap_vlut[2], cap_gsum, cap_gsumf;
+    size_t cap_xq, cap_gemv[LT_QK_COUNT], cap_vlut[LT_QK_COUNT], cap_gsum, cap_gsumf;
 };
 
 static inline int64_t lt_act_blocks(const lt_act *a) { return (a->n + LT_VLUT_NB - 1) / LT_VLUT_NB; }
