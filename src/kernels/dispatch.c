@@ -309,6 +309,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
     if (simd_arm() && lt_isa_active() == LT_ISA_NEON_DOTPROD) gemm = lt_gemm_dotprod;
 #endif
+    if (w->kind == LT_QK_TERN3) gemv = vlut = gemm = NULL; /* TERN3: the reference until its kernels land */
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     int reserve = 0;

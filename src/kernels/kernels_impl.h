@@ -66,6 +66,20 @@ static inline size_t lt_qw_tile_bytes(const lt_qweight *w) {
     if (w->kind == LT_QK_TERN3) return (size_t)(w->nslots / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
     return (size_t)(w->nslots / 2) * (size_t)w->planes * LT_TILE;
 }
+/* Ternary codes t in {-1, 0, 1} (TERNARY or TERN3), or INTn codes q (PLANES). */
+static inline bool lt_qw_ternary(const lt_qweight *w) { return w->kind != LT_QK_PLANES; }
+/* Repack a per-row ternary tensor (BitNet: one scale per row) into the TERN3 layout; NULL with
+ * lt_error() otherwise. lt_qweight_from_tensor picks TERN3 by itself where lt_tern3_enabled(). */
+lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t);
+bool lt_tern3_enabled(void);
+/* TERN3: |v| and sign of group g (0 .. nslots-1) of row r of a tile (the layout of lt_qkind). */
+static inline int lt_t3_group_v(const uint8_t *tile, int r, int64_t g) {
+    const uint8_t *blk = tile + (size_t)(g / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
+    int j = (int)(g % LT_T3_GROUPS), half = j / 7, jj = j % 7;
+    int mag = (blk[(2 + jj) * LT_TILE + r] >> (4 * half)) & 15;
+    int neg = (blk[half * LT_TILE + r] >> (7 - jj)) & 1;
+    return neg ? -mag : mag;
+}
 /* INTn weights add m_g · Σx per group (ternary weights have no offsets). */
 static inline bool lt_qw_has_offset(const lt_qweight *w) { return w->kind == LT_QK_PLANES; }
 /* Group g of tile `tile` in gsm: s_g of rows 0..31 at [0, 32), m_g (INTn) at [32, 64). */

@@ -6,6 +6,7 @@
  * all blocks that hold a nonzero weight share one scale (BitNet models), the tensor collapses to
  * one scale per row: y = dot * s / a, the integer dot over the whole row. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,10 +169,27 @@ static bool pack_scales(lt_qweight *w, const unpacked *u) {
     return true;
 }
 
+/* TERN3: group g of row c (codes t) into the block layout of lt_qkind. */
+static void pack_tern3_group(uint8_t *tile, int r, int64_t g, const int8_t *c) {
+    int v = c[3 * g] + 3 * c[3 * g + 1] + 9 * c[3 * g + 2], mag = v < 0 ? -v : v;
+    uint8_t *blk = tile + (size_t)(g / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
+    int j = (int)(g % LT_T3_GROUPS), half = j / 7, jj = j % 7;
+    blk[(2 + jj) * LT_TILE + r] |= (uint8_t)(mag << (4 * half));
+    blk[half * LT_TILE + r] |= (uint8_t)((v < 0) << (7 - jj) | 1);
+}
+
 static bool pack(lt_qweight *w, const unpacked *u) {
     size_t tile_bytes = lt_qw_tile_bytes(w);
     w->idx = lt_aligned_alloc(64, (size_t)w->ntiles * tile_bytes);
     if (!w->idx) return false;
+    if (w->kind == LT_QK_TERN3) {
+        memset(w->idx, 0, (size_t)w->ntiles * tile_bytes);
+        for (int64_t tile = 0; tile < w->ntiles; tile++)
+            for (int r = 0; r < LT_TILE; r++)
+                for (int64_t g = 0; g < w->nslots; g++)
+                    pack_tern3_group(w->idx + (size_t)tile * tile_bytes, r, g, u->codes + (tile * LT_TILE + r) * w->kp);
+        return pack_scales(w, u);
+    }
     for (int64_t tile = 0; tile < w->ntiles; tile++) {
         uint8_t *dst = w->idx + (size_t)tile * tile_bytes;
         for (int64_t p = 0; p < w->nslots / 2; p++)
@@ -186,6 +204,11 @@ static bool pack(lt_qweight *w, const unpacked *u) {
 
 int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k) {
     int64_t tile = row / LT_TILE, r = row % LT_TILE, s = k / w->kslot, p = s / 2;
+    if (w->kind == LT_QK_TERN3) { /* digit k % 3 of v = t0 + 3 t1 + 9 t2 (balanced ternary) */
+        int v = lt_t3_group_v(w->idx + (size_t)tile * lt_qw_tile_bytes(w), (int)r, s);
+        for (int64_t i = 0; i < k % 3; i++) v = (v - ((v % 3 + 4) % 3 - 1)) / 3;
+        return (v % 3 + 4) % 3 - 1;
+    }
     const uint8_t *pair = w->idx + (size_t)tile * lt_qw_tile_bytes(w) + (size_t)p * (size_t)w->planes * LT_TILE;
     int i = (int)(k % w->kslot);
     if (w->kind == LT_QK_TERNARY) {
@@ -197,7 +220,21 @@ int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k) {
     return q;
 }
 
-lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) {
+static _Atomic int tern3_on = -1; /* -1: not read from the environment yet */
+
+bool lt_tern3_enabled(void) {
+    int on = atomic_load_explicit(&tern3_on, memory_order_relaxed);
+    if (on < 0) {
+        const char *env = getenv("LUTLM_TERN3");
+        on = env && env[0] == '1'; /* off by default until every path of the active ISA reads it */
+        atomic_store_explicit(&tern3_on, on, memory_order_relaxed);
+    }
+    return on;
+}
+
+/* lt_qweight_from_tensor's repack; ternary per-row weights go to TERN3 when `tern3` (kp a
+ * multiple of 42), otherwise TERNARY. */
+static lt_qweight *repack(const lt_tensor *t, bool tern3) {
     if (!t || !t->fmt || !t->data) return lt_set_error("lt_qweight_from_tensor: no tensor"), NULL;
     if (!lt_kernels_supports(t->fmt))
         return lt_set_error("lt_qweight_from_tensor: format %s has no LUT kernel", t->fmt->name), NULL;
@@ -214,6 +251,22 @@ lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) {
     w->planes = 1;
     unpacked u = { 0 };
     bool ok = is_int ? unpack_int(t, w, &u) : unpack_ternary(t, w, &u);
+    if (ok && tern3 && !is_int && w->per_row) { /* the same codes, regrouped: kp to a multiple of 42 */
+        int64_t kp = round_up(w->k, LT_T3_BLOCK), rows = w->ntiles * LT_TILE;
+        int8_t *codes = lt_calloc((size_t)rows, (size_t)kp);
+        ok = codes != NULL;
+        for (int64_t r = 0; ok && r < rows; r++) memcpy(codes + r * kp, u.codes + r * w->kp, (size_t)w->kp);
+        if (ok) {
+            free(u.codes);
+            u.codes = codes;
+            w->kind = LT_QK_TERN3;
+            w->kslot = 3;
+            w->kp = w->group = kp;
+            w->nslots = kp / 3;
+        }
+    } else if (ok && tern3) {
+        ok = lt_set_error("lt_qweight_from_tensor_tern3: %s is not ternary with one scale per row", t->fmt->name);
+    }
     ok = ok && pack(w, &u);
     unpacked_free(&u);
     if (!ok) {
@@ -222,6 +275,10 @@ lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) {
     }
     return w;
 }
+
+lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) { return repack(t, false); }
+
+lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t) { return repack(t, true); }
 
 void lt_qweight_free(lt_qweight *w) {
     if (!w) return;
@@ -248,14 +305,14 @@ size_t lt_qweight_baseline_bytes(const lt_qweight *w) {
 
 /* Code of (row, k) as the baseline stores it: unsigned c = t + 1 (ternary) or q. */
 static int baseline_code(const lt_qweight *w, int64_t row, int64_t k) {
-    if (k >= w->kp) return w->kind == LT_QK_TERNARY ? 1 : 0;
+    if (k >= w->kp) return lt_qw_ternary(w) ? 1 : 0;
     int c = lt_qw_code(w, row, k);
-    return w->kind == LT_QK_TERNARY ? c + 1 : c;
+    return lt_qw_ternary(w) ? c + 1 : c;
 }
 
 bool lt_qweight_add_baseline(lt_qweight *w) {
     if (w->base) return true;
-    int bits = (w->kind == LT_QK_TERNARY || w->planes <= 2) ? 2 : 4;
+    int bits = (lt_qw_ternary(w) || w->planes <= 2) ? 2 : 4;
     int64_t kb = round_up(w->kp, bits == 2 ? 128 : 32);
     size_t row_bytes = (size_t)kb * (size_t)bits / 8;
     uint8_t *base = lt_aligned_alloc(64, (size_t)w->m * row_bytes + 64);

@@ -35,6 +35,18 @@ static float row_output(const lt_qweight *w, int64_t row, const int8_t *c, const
 /* Codes of one row (kp of them), read back from the LUT layout (the inverse of the packing
  * described in docs/kernels.md; lt_qw_code is the same for one weight). */
 static void lut_row_codes(const lt_qweight *w, int64_t row, int8_t *c) {
+    if (w->kind == LT_QK_TERN3) { /* v = t0 + 3 t1 + 9 t2: balanced-ternary digits */
+        const uint8_t *tile = w->idx + (size_t)(row / LT_TILE) * lt_qw_tile_bytes(w);
+        for (int64_t g = 0; g < w->nslots; g++) {
+            int v = lt_t3_group_v(tile, (int)(row % LT_TILE), g);
+            for (int i = 0; i < 3; i++) {
+                int d = (v % 3 + 4) % 3 - 1; /* v ≡ d (mod 3), d in {-1, 0, 1} */
+                c[3 * g + i] = (int8_t)d;
+                v = (v - d) / 3;
+            }
+        }
+        return;
+    }
     const uint8_t *tile = w->idx + (size_t)(row / LT_TILE) * lt_qw_tile_bytes(w) + (size_t)(row % LT_TILE);
     for (int64_t p = 0; p < w->nslots / 2; p++) {
         const uint8_t *pair = tile + (size_t)p * (size_t)w->planes * LT_TILE;
@@ -67,7 +79,7 @@ void lt_gemv_ref(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, f
 /* Codes of one row read from the baseline packing (ternary codes stored as t + 1). */
 static void baseline_row_codes(const lt_qweight *w, int64_t row, int8_t *c) {
     const uint8_t *src = w->base + (size_t)row * (size_t)w->kb * (size_t)w->base_bits / 8;
-    int bias = w->kind == LT_QK_TERNARY ? 1 : 0;
+    int bias = lt_qw_ternary(w) ? 1 : 0;
     for (int64_t k = 0; k < w->kp; k++) {
         int code = w->base_bits == 2 ? (src[(k / 128) * 32 + k % 32] >> (6 - 2 * ((k % 128) / 32))) & 3
                                      : (src[(k / 32) * 16 + k % 16] >> (4 * ((k % 32) / 16))) & 15;
