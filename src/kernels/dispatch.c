@@ -309,7 +309,14 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
     if (simd_arm() && lt_isa_active() == LT_ISA_NEON_DOTPROD) gemm = lt_gemm_dotprod;
 #endif
-    if (w->kind == LT_QK_TERN3) gemv = vlut = gemm = NULL; /* TERN3: the reference until its kernels land */
+    if (w->kind == LT_QK_TERN3) { /* TERN3 (x86 only so far): the kernels that read it, else the reference */
+        gemv = vlut = NULL;
+#if defined(LUTLM_HAVE_X86_KERNELS)
+        if (!lt_gemm_avx2_reads(w)) gemm = NULL;
+#else
+        gemm = NULL;
+#endif
+    }
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     int reserve = 0;

@@ -26,6 +26,8 @@ static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
 }
 
 #ifdef LUTLM_HAVE_X86_KERNELS
+/* Does lt_gemm_avx2 decode w's layout? (TERN3: not yet.) */
+static inline bool lt_gemm_avx2_reads(const lt_qweight *w) { return w->kind != LT_QK_TERN3; }
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif
 #ifdef LUTLM_HAVE_ARM_KERNELS
