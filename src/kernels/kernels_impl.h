@@ -145,6 +145,10 @@ void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int6
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
+/* TERN3 GEMV (x86/gemv_t3_avx2.c): per-row TERN3 weights only; its tables (lt_fill_fn) in
+ * gemv_tab[LT_QK_TERN3], nslots * 32 bytes per token (16 L + 16 H bytes per group). */
+void lt_gemv_t3_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_gemv_t3_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
 void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
