@@ -1,15 +1,21 @@
 /* The TERN3 layout (kernels_impl.h, lt_qkind): packing a per-row ternary weight and reading it back
- * gives every code, and every path's outputs equal TERNARY's bit for bit (both exact integer dots). */
+ * gives every code, and every path's outputs equal TERNARY's bit for bit (both exact integer dots);
+ * the AVX2 GEMV (x86/gemv_t3_avx2.c) equals lt_gemv_ref bit for bit, through the dispatch and
+ * called directly (whatever LUTLM_ISA says, where the CPU runs AVX2). */
+#include "common/threadpool.h"
 #include "formats/formats.h"
 #include "kernels/kernels_impl.h"
 #include "test_util.h"
 
-/* A TERN2 tensor of m rows x k with random codes and one scale (BitNet). */
-static void *make_tern2(int64_t k, int64_t m, int8_t *codes, lt_tensor *t) {
+/* Weight codes: random, or all one value (the byte sums' extremes with extreme activations). */
+enum { CODES_RANDOM = 2 };
+
+/* A TERN2 tensor of m rows x k with codes `fill` (-1, 0, 1 or CODES_RANDOM) and one scale (BitNet). */
+static void *make_tern2_fill(int64_t k, int64_t m, int8_t *codes, lt_tensor *t, int fill) {
     const lt_format *fmt = lt_format_by_name("tern2");
     float *src = malloc(sizeof(float) * (size_t)(k * m));
     for (int64_t i = 0; i < k * m; i++) {
-        codes[i] = (int8_t)(test_rnd() % 3) - 1;
+        codes[i] = fill == CODES_RANDOM ? (int8_t)(test_rnd() % 3) - 1 : (int8_t)fill;
         src[i] = 0.75f * (float)codes[i];
     }
     int64_t ne[2] = { k, m };
@@ -20,6 +26,10 @@ static void *make_tern2(int64_t k, int64_t m, int8_t *codes, lt_tensor *t) {
     free(src);
     *t = (lt_tensor){ .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
     return data;
+}
+
+static void *make_tern2(int64_t k, int64_t m, int8_t *codes, lt_tensor *t) {
+    return make_tern2_fill(k, m, codes, t, CODES_RANDOM);
 }
 
 static void check_shape(int64_t k, int64_t m, int n) {
@@ -59,6 +69,59 @@ static void check_shape(int64_t k, int64_t m, int n) {
     free(data);
 }
 
+/* Activations: random in [-1, 1), or the extremes: all +1 (every q = 127), all -1, alternating. */
+enum { X_RANDOM, X_PLUS, X_MINUS, X_ALTERNATE, X_ZERO };
+static void fill_x(float *x, int64_t count, int kind) {
+    for (int64_t i = 0; i < count; i++)
+        x[i] = kind == X_RANDOM ? test_frand() : kind == X_PLUS ? 1.0f : kind == X_MINUS ? -1.0f
+             : kind == X_ALTERNATE ? (i % 2 ? -1.0f : 1.0f) : 0.0f;
+}
+
+/* The TERN3 GEMV against lt_gemv_ref, bit for bit: through the dispatch (LT_PATH_GEMV, one thread
+ * and a pool of two) and, on x86 with AVX2, by direct calls (tables in three shares, tiles in two
+ * ranges). */
+static void check_gemv(int64_t k, int64_t m, int n, int codes_fill, int x_kind, lt_pool *pool) {
+    int8_t *codes = malloc((size_t)(k * m));
+    lt_tensor t;
+    void *data = make_tern2_fill(k, m, codes, &t, codes_fill);
+    lt_qweight *w = lt_qweight_from_tensor_tern3(&t);
+    CHECKF(w != NULL, "k %lld m %lld: %s", (long long)k, (long long)m, lt_error());
+    float *x = malloc(sizeof(float) * (size_t)(k * n));
+    size_t ybytes = sizeof(float) * (size_t)(m * n);
+    float *yref = malloc(ybytes), *y = malloc(ybytes);
+    lt_act *a = lt_act_new();
+    fill_x(x, k * n, x_kind);
+    if (w && a && lt_act_prepare(a, x, n, k)) {
+        lt_gemv_ref(w, a, 0, w->ntiles, yref);
+        for (int p = 0; p < 2; p++) {
+            memset(y, 0xFF, ybytes);
+            lt_qweight_matmul_path(w, a, y, p ? pool : NULL, LT_PATH_GEMV);
+            CHECKF(memcmp(y, yref, ybytes) == 0, "dispatch k %lld m %lld n %d codes %d x %d pool %d: differs from lt_gemv_ref",
+                   (long long)k, (long long)m, n, codes_fill, x_kind, p);
+        }
+#if defined(LUTLM_HAVE_X86_KERNELS)
+        if (lt_isa_available(LT_ISA_AVX2)) {
+            CHECK(lt_act_reserve_gemv(a, LT_QK_TERN3, w->nslots) >= 0);
+            a->gemv_slots[LT_QK_TERN3] = w->nslots;
+            for (int share = 0; share < 3; share++) lt_gemv_t3_tables_avx2(a, LT_QK_TERN3, w->nslots, share, 3);
+            memset(y, 0xFF, ybytes);
+            int64_t mid = w->ntiles / 2;
+            lt_gemv_t3_avx2(w, a, mid, w->ntiles, y);
+            lt_gemv_t3_avx2(w, a, 0, mid, y);
+            CHECKF(memcmp(y, yref, ybytes) == 0, "direct k %lld m %lld n %d codes %d x %d: differs from lt_gemv_ref",
+                   (long long)k, (long long)m, n, codes_fill, x_kind);
+        }
+#endif
+    } else {
+        CHECKF(false, "k %lld m %lld n %d: activations", (long long)k, (long long)m, n);
+    }
+    lt_act_free(a);
+    free(x); free(y); free(yref);
+    lt_qweight_free(w);
+    free(codes);
+    free(data);
+}
+
 int main(void) {
     test_rng_seed(3);
     static const int64_t ks[] = { 42, 64, 100, 2560 }, ms[] = { 1, 32, 70 };
@@ -66,5 +129,17 @@ int main(void) {
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++)
             for (int q = 0; q < 3; q++) check_shape(ks[i], ms[j], ns[q]);
+    lt_pool *pool = lt_pool_create(2);
+    static const int64_t gk[] = { 42, 64, 100, 2560, 6912 }, gm[] = { 1, 31, 32, 70 };
+    static const int gn[] = { 1, 2, 3, 5 };
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < 4; j++)
+            for (int q = 0; q < 4; q++) check_gemv(gk[i], gm[j], gn[q], CODES_RANDOM, X_RANDOM, pool);
+    /* The byte and word sums' extremes (|L|, |H| = 24 per group with q = ±127) and a zero token. */
+    static const int fills[] = { 1, -1, 0, CODES_RANDOM };
+    static const int xs[] = { X_PLUS, X_MINUS, X_ALTERNATE, X_ZERO };
+    for (int f = 0; f < 4; f++)
+        for (int x = 0; x < 4; x++) check_gemv(6912, 33, 2, fills[f], xs[x], pool);
+    lt_pool_free(pool);
     return TEST_DONE();
 }

@@ -312,6 +312,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     if (w->kind == LT_QK_TERN3) { /* TERN3 (x86 only so far): the kernels that read it, else the reference */
         gemv = vlut = NULL;
 #if defined(LUTLM_HAVE_X86_KERNELS)
+        if (simd_x86()) gemv = lt_gemv_t3_avx2, gemv_fill = lt_gemv_t3_tables_avx2;
         if (!lt_gemm_avx2_reads(w)) gemm = NULL;
 #else
         gemm = NULL;
@@ -319,6 +320,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     }
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
+    if (path == LT_PATH_VLUT && !vlut) path = LT_PATH_GEMV; /* TERN3 has no vector-LUT: its GEMV */
     int reserve = 0;
     int64_t all_tiles = j.first_tile[count];
     if (gemm && path == LT_PATH_GEMM) {
