@@ -20,14 +20,14 @@
  * (2 * cmax * 128 * chunk <= 32768; ternary cmax = 2: 64; INT1: 64; INT2: 32; INT3: 16; INT4: 8).
  * Powers of two, so they divide every group (8, 16, 32 kquads for INTn; 64, 80 for ternary). */
 static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
-    if (w->kind == LT_QK_TERNARY) return 64;
+    if (lt_qw_ternary(w)) return 64;
     static const int64_t by_bits[5] = { 0, 64, 32, 16, 8 };
     return by_bits[w->planes];
 }
 
 #ifdef LUTLM_HAVE_X86_KERNELS
-/* Does lt_gemm_avx2 decode w's layout? (TERN3: not yet.) */
-static inline bool lt_gemm_avx2_reads(const lt_qweight *w) { return w->kind != LT_QK_TERN3; }
+/* Does lt_gemm_avx2 decode w's layout? (Every kind: TERN3 as well.) */
+static inline bool lt_gemm_avx2_reads(const lt_qweight *w) { (void)w; return true; }
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif
 #ifdef LUTLM_HAVE_ARM_KERNELS

@@ -68,6 +68,61 @@ static inline __attribute__((always_inline)) void decode_planes(const uint8_t *w
     }
 }
 
+/* TERN3: the balanced ternary digits of a magnitude m = d0 + 3 d1 + 9 d2 (0..13), one table per
+ * digit (vpshufb: rows in lanes); a group's weights are t_i = sign(v) d_i(|v|). */
+#define DIG0(m) (int8_t)((m) == 0 ? 0 : (((m) + 1) % 3) - 1)
+#define DIG1(m) DIG0(((m) - DIG0(m)) / 3)
+#define DIG2(m) DIG0(((m) - DIG0(m) - 3 * DIG1(m)) / 9)
+#define T3_TAB(D) { D(0), D(1), D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13), 0, 0 }
+static const int8_t t3_digit[3][16] = { T3_TAB(DIG0), T3_TAB(DIG1), T3_TAB(DIG2) };
+
+enum { T3_PLANES = 4 * KQ + 2 }; /* code planes of a K-block: 4 KQ weights, from up to 2 before it */
+
+/* TERN3: the codes c = t + 1 of weights [4 q0, 4 q1) of a tile into the kquad layout. First per
+ * group g (the 3 weights 3g .. 3g+2 that meet the range) one plane of 32 rows per weight:
+ *   m = |v| (nibble), s = the sign byte shifted so that g's bit is the top bit,
+ *   c_i = vpsignb(digit_i[m], s) + 1   (vpsignb: negated where s < 0; s is never 0, bit 0 = 1);
+ * then per kquad the four planes of its weights are transposed into rows (4 bytes per row: byte
+ * unpacks, 16-bit unpacks, lane permutes). Weights past kp are c = 1 (t = 0; x is 0 there). */
+static void decode_tern3(const uint8_t *wt, int64_t nslots, int64_t q0, int64_t q1, uint8_t *codes) {
+    _Alignas(32) uint8_t planes[T3_PLANES + 2][LT_TILE];
+    const __m256i m15 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+    const __m256i d0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t3_digit[0]));
+    const __m256i d1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t3_digit[1]));
+    const __m256i d2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t3_digit[2]));
+    int64_t gf = 4 * q0 / 3, gl = LT_MIN((4 * q1 + 2) / 3, nslots), p = 0;
+    __m256i s = _mm256_setzero_si256();
+    for (int64_t g = gf; g < gl; g++, p += 3) {
+        const uint8_t *blk = wt + (size_t)(g / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
+        int j = (int)(g % LT_T3_GROUPS), half = j >= 7, jj = j - 7 * half;
+        __m256i nib = _mm256_load_si256((const __m256i *)(blk + (2 + jj) * LT_TILE));
+        __m256i m = half ? _mm256_and_si256(_mm256_srli_epi16(nib, 4), m15) : _mm256_and_si256(nib, m15);
+        if (jj == 0 || g == gf) /* the sign byte of groups half*7 .. half*7+6, this group's bit on top */
+            s = _mm256_sll_epi16(_mm256_load_si256((const __m256i *)(blk + half * LT_TILE)), _mm_cvtsi32_si128(jj));
+        else
+            s = _mm256_add_epi8(s, s);
+        __m256i *out = (__m256i *)planes[p];
+        _mm256_store_si256(out, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d0, m), s), one));
+        _mm256_store_si256(out + 1, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d1, m), s), one));
+        _mm256_store_si256(out + 2, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d2, m), s), one));
+    }
+    for (int64_t k = 3 * gl; k < 4 * q1; k++) _mm256_store_si256((__m256i *)planes[k - 3 * gf], one); /* past kp */
+    for (int64_t q = q0; q < q1; q++) {
+        const __m256i *pl = (const __m256i *)planes[4 * q - 3 * gf];
+        __m256i a = _mm256_load_si256(pl), b = _mm256_load_si256(pl + 1);
+        __m256i c = _mm256_load_si256(pl + 2), d = _mm256_load_si256(pl + 3);
+        __m256i ab_lo = _mm256_unpacklo_epi8(a, b), ab_hi = _mm256_unpackhi_epi8(a, b); /* rows 0-7 | 16-23, 8-15 | 24-31 */
+        __m256i cd_lo = _mm256_unpacklo_epi8(c, d), cd_hi = _mm256_unpackhi_epi8(c, d);
+        __m256i r0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), r1 = _mm256_unpackhi_epi16(ab_lo, cd_lo); /* rows 0-3 | 16-19, 4-7 | 20-23 */
+        __m256i r2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), r3 = _mm256_unpackhi_epi16(ab_hi, cd_hi); /* rows 8-11 | 24-27, 12-15 | 28-31 */
+        __m256i *out = (__m256i *)(codes + (q - q0) * 128);
+        _mm256_store_si256(out, _mm256_permute2x128_si256(r0, r1, 0x20));
+        _mm256_store_si256(out + 1, _mm256_permute2x128_si256(r2, r3, 0x20));
+        _mm256_store_si256(out + 2, _mm256_permute2x128_si256(r0, r1, 0x31));
+        _mm256_store_si256(out + 3, _mm256_permute2x128_si256(r2, r3, 0x31));
+    }
+}
+
 /* acc[r] += codes (rows 8r..8r+7) · x at kquad q, as int16 pair sums. */
 #define MADD4(acc, wq, xb)                                                                          \
     do {                                                                                            \
@@ -162,7 +217,7 @@ static void block_dot1(const uint8_t *codes, int64_t nq, int64_t chunk, const in
 static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t g, int64_t tok0, int nt,
                       int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
     const uint16_t *s = lt_qw_gsm(w, tile, g), *m = lt_qw_has_offset(w) ? s + LT_TILE : NULL;
-    bool ternary = w->kind == LT_QK_TERNARY;
+    bool ternary = lt_qw_ternary(w);
     for (int t = 0; t < nt; t++) {
         int32_t sum = a->gsum[(tok0 + t) * a->gsum_ngroups + g];
         __m256i sub = _mm256_set1_epi32(ternary ? sum : 0);
@@ -232,12 +287,13 @@ static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, in
 }
 
 static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w, const lt_act *a, int64_t t0,
-                                                             int64_t t1, float *y, const bool ternary, const int P) {
+                                                             int64_t t1, float *y, const lt_qkind kind, const int P) {
+    const bool ternary = kind != LT_QK_PLANES;
     _Alignas(32) uint8_t codes[KQ * 128];
     _Alignas(32) int32_t ip[NB][LT_TILE];
     _Alignas(32) float fp[NB][LT_TILE];
     size_t tile_bytes = lt_qw_tile_bytes(w);
-    int64_t gq = w->group / 4, chunk = lt_gemm_chunk(w);
+    int64_t gq = (w->group + 3) / 4, chunk = lt_gemm_chunk(w); /* TERN3: kp = 42 n, the last kquad padded */
     bool fused = !w->per_row && gq <= KQ; /* a scale group fits in one K-block */
     for (int64_t tok0 = a->first_token; tok0 < a->n; tok0 += NB) {
         int nt = (int)LT_MIN(NB, a->n - tok0);
@@ -251,7 +307,8 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
                 const int32_t *gsum = a->gsum + tok0 * a->gsum_ngroups + g;
                 for (int64_t q0 = g * gq; q0 < (g + 1) * gq; q0 += KQ) {
                     int64_t q1 = LT_MIN(q0 + KQ, (g + 1) * gq);
-                    if (ternary) decode_ternary(wt, q0, q1, codes);
+                    if (kind == LT_QK_TERNARY) decode_ternary(wt, q0, q1, codes);
+                    else if (kind == LT_QK_TERN3) decode_tern3(wt, w->nslots, q0, q1, codes);
                     else decode_planes(wt, q0, q1, P, codes);
                     const int8_t *x0 = a->xq + tok0 * a->kx + 4 * q0;
                     int t = 0;
@@ -274,15 +331,16 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
 }
 
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
-    if (w->kind == LT_QK_TERNARY) {
-        gemm_tiles(w, a, t0, t1, y, true, 1);
+    if (w->kind != LT_QK_PLANES) {
+        if (w->kind == LT_QK_TERN3) gemm_tiles(w, a, t0, t1, y, LT_QK_TERN3, 1);
+        else gemm_tiles(w, a, t0, t1, y, LT_QK_TERNARY, 1);
         return;
     }
     switch (w->planes) {
-    case 1: gemm_tiles(w, a, t0, t1, y, false, 1); break;
-    case 2: gemm_tiles(w, a, t0, t1, y, false, 2); break;
-    case 3: gemm_tiles(w, a, t0, t1, y, false, 3); break;
-    default: gemm_tiles(w, a, t0, t1, y, false, 4); break;
+    case 1: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 1); break;
+    case 2: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 2); break;
+    case 3: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 3); break;
+    default: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 4); break;
     }
 }
 
