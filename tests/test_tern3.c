@@ -47,7 +47,8 @@ static void check_shape(int64_t k, int64_t m, int n) {
                     fprintf(stderr, "k %lld m %lld: code (%lld, %lld) = %d\n", (long long)k, (long long)m, (long long)r,
                             (long long)i, lt_qw_code(w3, r, i));
         CHECKF(bad == 0, "k %lld m %lld: codes read back", (long long)k, (long long)m);
-        CHECK(lt_qweight_bytes(w3) < lt_qweight_bytes(w2) || k < 1000); /* padding to 42 costs more on small K */
+        /* padding to 42 costs more on small K; w2 is TERN3 too when LUTLM_TERN3=1 (tern3.cmake sets 0) */
+        CHECK(lt_qweight_bytes(w3) < lt_qweight_bytes(w2) || k < 1000 || w2->kind == LT_QK_TERN3);
         float *x = malloc(sizeof(float) * (size_t)(k * n));
         float *y2 = malloc(sizeof(float) * (size_t)(m * n)), *y3 = malloc(sizeof(float) * (size_t)(m * n));
         for (int64_t i = 0; i < k * n; i++) x[i] = test_frand();
@@ -122,8 +123,47 @@ static void check_gemv(int64_t k, int64_t m, int n, int codes_fill, int x_kind, 
     free(data);
 }
 
-int main(void) {
+/* lt_qweight_from_tensor's choice: TERN3 for per-row ternary weights where LUTLM_TERN3=1 and the
+ * active ISA is the AVX2 level, TERNARY otherwise (and for ternary weights with block scales). */
+static void check_selection(void) {
+    const char *env = getenv("LUTLM_TERN3");
+    lt_isa isa = lt_isa_active();
+    bool on = env && env[0] == '1' && (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512);
+    CHECK(lt_tern3_enabled() == (env && env[0] == '1'));
+    int8_t *codes = malloc(2560 * 64);
+    lt_tensor t;
+    void *data = make_tern2(2560, 64, codes, &t);
+    lt_qweight *w = lt_qweight_from_tensor(&t), *w3 = lt_qweight_from_tensor_tern3(&t);
+    CHECKF(w && w3 && w->kind == (on ? LT_QK_TERN3 : LT_QK_TERNARY), "per-row ternary: kind %d (TERN3 expected: %d)",
+           w ? (int)w->kind : -1, on);
+    if (w && w3) CHECK(on ? lt_qweight_bytes(w) == lt_qweight_bytes(w3) : lt_qweight_bytes(w) > lt_qweight_bytes(w3));
+    lt_qweight_free(w);
+    lt_qweight_free(w3);
+    free(data);
+    /* TQ2_0 with two block scales per row: not per-row, so TERNARY (and no TERN3 at all). */
+    const lt_format *tq2 = lt_format_by_name("tq2_0");
+    float *src = malloc(sizeof(float) * 512 * 32);
+    for (int64_t i = 0; i < 512 * 32; i++) src[i] = (i % 512 < 256 ? 0.75f : 0.5f) * (float)((int)(test_rnd() % 3) - 1);
+    int64_t ne[2] = { 512, 32 };
+    uint64_t bytes = 0;
+    CHECK(tq2 && lt_format_tensor_bytes(tq2, ne, 2, &bytes));
+    data = malloc(bytes);
+    CHECK(tq2->quantize(src, 512, 32, data));
+    t = (lt_tensor){ .name = "w", .fmt = tq2, .n_dims = 2, .ne = { 512, 32, 1, 1 }, .data = data, .nbytes = bytes };
+    w = lt_qweight_from_tensor(&t);
+    CHECKF(w && w->kind == LT_QK_TERNARY && !w->per_row, "block-scaled ternary: %s", w ? "not TERNARY" : lt_error());
+    CHECK(lt_qweight_from_tensor_tern3(&t) == NULL);
+    lt_qweight_free(w);
+    free(data);
+    free(src);
+    free(codes);
+}
+
+/* `test_tern3 select`: the layout choice only (run with LUTLM_TERN3=1 by tern3.cmake). */
+int main(int argc, char **argv) {
     test_rng_seed(3);
+    check_selection();
+    if (argc > 1 && !strcmp(argv[1], "select")) return TEST_DONE();
     static const int64_t ks[] = { 42, 64, 100, 2560 }, ms[] = { 1, 32, 70 };
     static const int ns[] = { 1, 3, 40 };
     for (int i = 0; i < 4; i++)

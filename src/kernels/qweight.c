@@ -232,9 +232,13 @@ bool lt_tern3_enabled(void) {
     return on;
 }
 
-/* lt_qweight_from_tensor's repack; ternary per-row weights go to TERN3 when `tern3` (kp a
+/* Which layout repack gives ternary weights: TERNARY always, TERN3 where they have one scale per
+ * row (TERNARY otherwise), or TERN3 only (an error otherwise). */
+typedef enum { TERN3_NEVER, TERN3_PER_ROW, TERN3_ONLY } tern3_mode;
+
+/* lt_qweight_from_tensor's repack; ternary per-row weights go to TERN3 as `mode` says (kp a
  * multiple of 42), otherwise TERNARY. */
-static lt_qweight *repack(const lt_tensor *t, bool tern3) {
+static lt_qweight *repack(const lt_tensor *t, tern3_mode mode) {
     if (!t || !t->fmt || !t->data) return lt_set_error("lt_qweight_from_tensor: no tensor"), NULL;
     if (!lt_kernels_supports(t->fmt))
         return lt_set_error("lt_qweight_from_tensor: format %s has no LUT kernel", t->fmt->name), NULL;
@@ -251,7 +255,7 @@ static lt_qweight *repack(const lt_tensor *t, bool tern3) {
     w->planes = 1;
     unpacked u = { 0 };
     bool ok = is_int ? unpack_int(t, w, &u) : unpack_ternary(t, w, &u);
-    if (ok && tern3 && !is_int && w->per_row) { /* the same codes, regrouped: kp to a multiple of 42 */
+    if (ok && mode != TERN3_NEVER && !is_int && w->per_row) { /* the same codes, regrouped: kp to a multiple of 42 */
         int64_t kp = round_up(w->k, LT_T3_BLOCK), rows = w->ntiles * LT_TILE;
         int8_t *codes = lt_calloc((size_t)rows, (size_t)kp);
         ok = codes != NULL;
@@ -264,7 +268,7 @@ static lt_qweight *repack(const lt_tensor *t, bool tern3) {
             w->kp = w->group = kp;
             w->nslots = kp / 3;
         }
-    } else if (ok && tern3) {
+    } else if (ok && mode == TERN3_ONLY) {
         ok = lt_set_error("lt_qweight_from_tensor_tern3: %s is not ternary with one scale per row", t->fmt->name);
     }
     ok = ok && pack(w, &u);
@@ -276,9 +280,15 @@ static lt_qweight *repack(const lt_tensor *t, bool tern3) {
     return w;
 }
 
-lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) { return repack(t, false); }
+/* TERN3 where it is enabled and the active ISA has its GEMV (AVX2 level; the reference elsewhere). */
+static bool tern3_preferred(void) {
+    lt_isa isa = lt_isa_active();
+    return lt_tern3_enabled() && (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512);
+}
 
-lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t) { return repack(t, true); }
+lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) { return repack(t, tern3_preferred() ? TERN3_PER_ROW : TERN3_NEVER); }
+
+lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t) { return repack(t, TERN3_ONLY); }
 
 void lt_qweight_free(lt_qweight *w) {
     if (!w) return;
