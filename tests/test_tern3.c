@@ -62,6 +62,11 @@ static void check_shape(int64_t k, int64_t m, int n) {
                    (long long)k, (long long)m, n, p);
             lt_act_free(a);
         }
+        /* The baseline layout of a TERN3 weight (codes read back by lt_qw_code) and its kernel. */
+        CHECK(lt_qweight_add_baseline(w3));
+        lt_qweight_matmul_baseline(w3, x, n, y3, NULL);
+        CHECKF(memcmp(y2, y3, sizeof(float) * (size_t)(m * n)) == 0, "k %lld m %lld n %d baseline: outputs differ",
+               (long long)k, (long long)m, n);
         free(x); free(y2); free(y3);
     }
     lt_qweight_free(w2);

@@ -69,7 +69,7 @@ static inline int32_t units_dot(const uint8_t *row, int bits, const int8_t *xq, 
 void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y) {
     size_t row_bytes = (size_t)w->kb * (size_t)w->base_bits / 8;
     int64_t gunits = w->group / 32;
-    bool ternary = w->kind == LT_QK_TERNARY;
+    bool ternary = lt_qw_ternary(w); /* TERNARY or TERN3: codes stored t + 1 */
     for (int64_t row = r0; row < r1; row++) {
         const uint8_t *src = w->base + (size_t)row * row_bytes;
         for (int64_t n = 0; n < a->n; n++) {
