@@ -12,6 +12,7 @@
 #include "formats/formats.h"
 #include "kernels/kernels.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/tlut.h"
 #include "test_kernel_util.h"
 
 /* A TERN2 tensor of m rows x k with random codes and one scale (BitNet), as test_tern3.c; row 0
@@ -73,6 +74,10 @@ static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn, lt_kern
                    (long long)k, (long long)m, (long long)n, (int)path, threads, (long long)(e / m), (long long)(e % m),
                    e < n * m ? y[e] : 0, e < n * m ? yref[e] : 0);
         }
+#if defined(LUTLM_HAVE_X86_KERNELS)
+        if (path == LT_PATH_AUTO) CHECKF(lt_tlut_auto(w3, n / 32 * 32), /* n = 100: 96 by tlut, 4 by the int8 GEMM */
+                                      "k %lld n %lld: AUTO does not take tlut", (long long)k, (long long)n);
+#endif
         if (path == LT_PATH_AUTO) { /* several weights in one region (tlut or the int8 GEMM by n) */
             const lt_qweight *ws[3] = { w3, w3b, w3 };
             float *ys[3] = { y, yb3, yc };

@@ -29,13 +29,15 @@
                             * is at most n / 8 tokens (a partial block costs a full one: 16 tokens run
                             * at 0.7x the int8 GEMM, 32 and 64 at 1.2x, 48 at 0.9x) */
 
-/* Groups of three weights the tables cover: K padded to 12 (four groups come from three code
- * bytes of a row); weights past kp are zero. */
-static inline int64_t lt_tlut_groups(const lt_qweight *w) { return (w->kp + 11) / 12 * 4; }
+/* Groups of three weights the tables cover: TERNARY: K padded to 12 (four groups come from three
+ * code bytes of a row), weights past kp are zero; TERN3: its groups (nslots: kp is a multiple of 3). */
+static inline int64_t lt_tlut_groups(const lt_qweight *w) {
+    return w->kind == LT_QK_TERN3 ? w->nslots : (w->kp + 11) / 12 * 4;
+}
 
-/* Does the kernel handle w (ternary, one scale per row)? */
+/* Does the kernel handle w (ternary, TERNARY or TERN3 layout, one scale per row)? */
 static inline bool lt_tlut_supports(const lt_qweight *w) {
-    return w->kind == LT_QK_TERNARY && w->per_row && w->kp <= LT_TLUT_MAX_K;
+    return (w->kind == LT_QK_TERNARY || w->kind == LT_QK_TERN3) && w->per_row && w->kp <= LT_TLUT_MAX_K;
 }
 
 #ifdef LUTLM_HAVE_X86_KERNELS

@@ -158,6 +158,45 @@ static void decode_codes(const uint8_t *wt, int64_t nbytes, int64_t g0, int ng, 
     }
 }
 
+/* Group J of a block (J a constant: the shifts and offsets fold): one code vector, then the sign
+ * byte doubled for the next group; a case of decode_codes_t3's switch (group J - 1 falls through to it). */
+#define T3_GROUP(J)                                                                                          \
+    case J:                                                                                                  \
+        if (g == g1) break;                                                                                  \
+        if ((J) == 0 || (J) == 7) s = _mm256_load_si256((const __m256i *)(blk + ((J) >= 7) * LT_TILE));      \
+        nib = _mm256_load_si256((const __m256i *)(blk + (2 + (J) % 7) * LT_TILE));                            \
+        m8 = _mm256_and_si256((J) >= 7 ? _mm256_srli_epi16(nib, 1) : _mm256_slli_epi16(nib, 3), m78);         \
+        _mm256_store_si256((__m256i *)out, _mm256_add_epi8(_mm256_sign_epi8(m8, s), c104));                  \
+        out += LT_TILE, g++, s = _mm256_add_epi8(s, s);
+#define T3_NEXT __attribute__((fallthrough));
+
+/* TERN3 (kernels_impl.h, lt_qkind): the table index c0 + 3 c1 + 9 c2 with c_i = t_i + 1 is v + 13
+ * for the group's v = t0 + 3 t1 + 9 t2, so per group: 8 |v| from the nibble (shift and mask,
+ * <= 104), vpsignb by the sign byte shifted so that the group's bit is on top (never zero: bit 0
+ * is set), + 104. codes[g - g0][r] = 8 (v + 13) for groups [g0, g0 + ng); groups past nslots
+ * read as zero weights (104). */
+static void decode_codes_t3(const uint8_t *wt, int64_t nslots, int64_t g0, int ng, uint8_t *codes) {
+    const __m256i m78 = _mm256_set1_epi8(0x78), c104 = _mm256_set1_epi8(104);
+    const size_t blk_bytes = LT_T3_VECS * LT_TILE;
+    int64_t g = g0, g1 = LT_MIN(g0 + ng, nslots);
+    uint8_t *out = codes;
+    while (g < g1) { /* per block: from group j to its end or g1 */
+        const uint8_t *blk = wt + (size_t)(g / LT_T3_GROUPS) * blk_bytes;
+        int j = (int)(g % LT_T3_GROUPS), jj = j % 7;
+        /* the bytes of the next K-block: the tiles of a unit are as many streams */
+        for (size_t b = 0; b < blk_bytes; b += 64) _mm_prefetch((const char *)(blk + 2 * blk_bytes + b), _MM_HINT_T0);
+        __m256i nib, m8, s = _mm256_sll_epi16(_mm256_load_si256((const __m256i *)(blk + (j >= 7) * LT_TILE)), _mm_cvtsi32_si128(jj));
+        switch (j) {
+            T3_GROUP(0) T3_NEXT T3_GROUP(1) T3_NEXT T3_GROUP(2) T3_NEXT T3_GROUP(3) T3_NEXT T3_GROUP(4) T3_NEXT
+            T3_GROUP(5) T3_NEXT T3_GROUP(6) T3_NEXT T3_GROUP(7) T3_NEXT T3_GROUP(8) T3_NEXT T3_GROUP(9) T3_NEXT
+            T3_GROUP(10) T3_NEXT T3_GROUP(11) T3_NEXT T3_GROUP(12) T3_NEXT T3_GROUP(13)
+        }
+    }
+    for (; g < g0 + ng; g++, out += LT_TILE) _mm256_store_si256((__m256i *)out, c104);
+}
+#undef T3_GROUP
+#undef T3_NEXT
+
 /* ---- rows ---- */
 
 /* p16[0..31] += Σ_{g < ng} E_g[code of group g] for one row: code = the row's byte of each group
@@ -319,7 +358,8 @@ static void run_unit(const lt_qweight *w, const lt_act *a, const int16_t *xt, in
         int ng = (int)LT_MIN(KG, ngroups - g0);
         build_tables(xt, g0, ng, sc->tab);
         for (int64_t tile = t0; tile < t1; tile++) {
-            decode_codes(w->idx + (size_t)tile * tile_bytes, nbytes, g0, ng, sc->codes);
+            if (w->kind == LT_QK_TERN3) decode_codes_t3(w->idx + (size_t)tile * tile_bytes, w->nslots, g0, ng, sc->codes);
+            else decode_codes(w->idx + (size_t)tile * tile_bytes, nbytes, g0, ng, sc->codes);
             int16_t (*p16)[NB] = sc->p16 + (tile - t0) * LT_TILE;
             if (ng == KG) tile_kblock(sc->codes, sc->tab, p16);
             else
