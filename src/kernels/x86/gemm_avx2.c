@@ -78,6 +78,20 @@ static const int8_t t3_digit[3][16] = { T3_TAB(DIG0), T3_TAB(DIG1), T3_TAB(DIG2)
 
 enum { T3_PLANES = 4 * KQ + 2 }; /* code planes of a K-block: 4 KQ weights, from up to 2 before it */
 
+/* Group J of a block (J a constant: the shifts and offsets fold): its three code planes, then the
+ * sign byte doubled for the next group; a case of decode_tern3's switch (J - 1 falls through). */
+#define T3_GROUP(J)                                                                                           \
+    case J:                                                                                                   \
+        if (g == gl) break;                                                                                   \
+        if ((J) == 0 || (J) == 7) s = _mm256_load_si256((const __m256i *)(blk + ((J) >= 7) * LT_TILE));       \
+        nib = _mm256_load_si256((const __m256i *)(blk + (2 + (J) % 7) * LT_TILE));                             \
+        m = _mm256_and_si256((J) >= 7 ? _mm256_srli_epi16(nib, 4) : nib, m15);                                \
+        _mm256_store_si256(out, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d0, m), s), one));       \
+        _mm256_store_si256(out + 1, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d1, m), s), one));   \
+        _mm256_store_si256(out + 2, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d2, m), s), one));   \
+        out += 3, g++, s = _mm256_add_epi8(s, s);
+#define T3_NEXT __attribute__((fallthrough));
+
 /* TERN3: the codes c = t + 1 of weights [4 q0, 4 q1) of a tile into the kquad layout. First per
  * group g (the 3 weights 3g .. 3g+2 that meet the range) one plane of 32 rows per weight:
  *   m = |v| (nibble), s = the sign byte shifted so that g's bit is the top bit,
@@ -90,21 +104,17 @@ static void decode_tern3(const uint8_t *wt, int64_t nslots, int64_t q0, int64_t 
     const __m256i d0 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t3_digit[0]));
     const __m256i d1 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t3_digit[1]));
     const __m256i d2 = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t3_digit[2]));
-    int64_t gf = 4 * q0 / 3, gl = LT_MIN((4 * q1 + 2) / 3, nslots), p = 0;
-    __m256i s = _mm256_setzero_si256();
-    for (int64_t g = gf; g < gl; g++, p += 3) {
+    int64_t gf = 4 * q0 / 3, gl = LT_MIN((4 * q1 + 2) / 3, nslots), g = gf;
+    __m256i *out = (__m256i *)planes[0];
+    while (g < gl) { /* per block: from group j to its end or gl */
         const uint8_t *blk = wt + (size_t)(g / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
-        int j = (int)(g % LT_T3_GROUPS), half = j >= 7, jj = j - 7 * half;
-        __m256i nib = _mm256_load_si256((const __m256i *)(blk + (2 + jj) * LT_TILE));
-        __m256i m = half ? _mm256_and_si256(_mm256_srli_epi16(nib, 4), m15) : _mm256_and_si256(nib, m15);
-        if (jj == 0 || g == gf) /* the sign byte of groups half*7 .. half*7+6, this group's bit on top */
-            s = _mm256_sll_epi16(_mm256_load_si256((const __m256i *)(blk + half * LT_TILE)), _mm_cvtsi32_si128(jj));
-        else
-            s = _mm256_add_epi8(s, s);
-        __m256i *out = (__m256i *)planes[p];
-        _mm256_store_si256(out, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d0, m), s), one));
-        _mm256_store_si256(out + 1, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d1, m), s), one));
-        _mm256_store_si256(out + 2, _mm256_add_epi8(_mm256_sign_epi8(_mm256_shuffle_epi8(d2, m), s), one));
+        int j = (int)(g % LT_T3_GROUPS);
+        __m256i nib, m, s = _mm256_sll_epi16(_mm256_load_si256((const __m256i *)(blk + (j >= 7) * LT_TILE)), _mm_cvtsi32_si128(j % 7));
+        switch (j) {
+            T3_GROUP(0) T3_NEXT T3_GROUP(1) T3_NEXT T3_GROUP(2) T3_NEXT T3_GROUP(3) T3_NEXT T3_GROUP(4) T3_NEXT
+            T3_GROUP(5) T3_NEXT T3_GROUP(6) T3_NEXT T3_GROUP(7) T3_NEXT T3_GROUP(8) T3_NEXT T3_GROUP(9) T3_NEXT
+            T3_GROUP(10) T3_NEXT T3_GROUP(11) T3_NEXT T3_GROUP(12) T3_NEXT T3_GROUP(13)
+        }
     }
     for (int64_t k = 3 * gl; k < 4 * q1; k++) _mm256_store_si256((__m256i *)planes[k - 3 * gf], one); /* past kp */
     for (int64_t q = q0; q < q1; q++) {
@@ -115,13 +125,15 @@ static void decode_tern3(const uint8_t *wt, int64_t nslots, int64_t q0, int64_t 
         __m256i cd_lo = _mm256_unpacklo_epi8(c, d), cd_hi = _mm256_unpackhi_epi8(c, d);
         __m256i r0 = _mm256_unpacklo_epi16(ab_lo, cd_lo), r1 = _mm256_unpackhi_epi16(ab_lo, cd_lo); /* rows 0-3 | 16-19, 4-7 | 20-23 */
         __m256i r2 = _mm256_unpacklo_epi16(ab_hi, cd_hi), r3 = _mm256_unpackhi_epi16(ab_hi, cd_hi); /* rows 8-11 | 24-27, 12-15 | 28-31 */
-        __m256i *out = (__m256i *)(codes + (q - q0) * 128);
-        _mm256_store_si256(out, _mm256_permute2x128_si256(r0, r1, 0x20));
-        _mm256_store_si256(out + 1, _mm256_permute2x128_si256(r2, r3, 0x20));
-        _mm256_store_si256(out + 2, _mm256_permute2x128_si256(r0, r1, 0x31));
-        _mm256_store_si256(out + 3, _mm256_permute2x128_si256(r2, r3, 0x31));
+        __m256i *dst = (__m256i *)(codes + (q - q0) * 128);
+        _mm256_store_si256(dst, _mm256_permute2x128_si256(r0, r1, 0x20));
+        _mm256_store_si256(dst + 1, _mm256_permute2x128_si256(r2, r3, 0x20));
+        _mm256_store_si256(dst + 2, _mm256_permute2x128_si256(r0, r1, 0x31));
+        _mm256_store_si256(dst + 3, _mm256_permute2x128_si256(r2, r3, 0x31));
     }
 }
+#undef T3_GROUP
+#undef T3_NEXT
 
 /* acc[r] += codes (rows 8r..8r+7) · x at kquad q, as int16 pair sums. */
 #define MADD4(acc, wq, xb)                                                                          \
