@@ -2,7 +2,8 @@
  *
  * Per block of LT_GEMM_NB tokens and 32-row tile, per K-block of up to 64 kquads (256 weights)
  * inside one scale group: decode the tile's codes once into 8 KB of bytes (rows in lanes, 4
- * consecutive weights per 32-bit lane), then for each pair of tokens:
+ * consecutive weights per 32-bit lane; TERN3's 42-weight blocks are decoded by weight range, per
+ * group of 3 into code planes that are then transposed into this layout), then for each pair of tokens:
  *   acc16[t][r] += vpmaddubsw(codes of rows 8r..8r+7 at kquad q, broadcast x_t[4q .. 4q+3])
  * (each int16 lane = c0 x0 + c1 x1 of one row), 4 row vectors x 2 tokens = 8 accumulators, so one
  * 32-byte code load serves two tokens and one 4-byte broadcast serves 32 rows. Every chunk of

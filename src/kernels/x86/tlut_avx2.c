@@ -8,7 +8,8 @@
  *   - builds the K-block's tables from xt, E_g[c][32 tokens] int16 (27 rows of 64 bytes per group:
  *     27 KB, written and then read from L1: built per unit instead of once per region, because
  *     tables of the whole K are 18x the activations and came from L3 at every use);
- *   - per tile, decodes the codes into bytes code * 8 [group][32 rows] (vpshufb, see below), then
+ *   - per tile, decodes the codes into bytes code * 8 [group][32 rows] (TERNARY: vpshufb of the
+ *     nibbles; TERN3: 8 (v + 13) from |v| and the sign bit; see below), then
  *     eight rows at a time acc[0..31] += E_g[code] over the 16 groups (per group one 64-bit load
  *     of the eight rows' codes, per row two vpaddw with the table row as memory operand), added
  *     into the rows' int16 partials;
