@@ -22,7 +22,8 @@
 #define LT_TLUT_GROUP (27 * LT_TLUT_ENTRY) /* bytes of one group's table (1728) */
 #define LT_TLUT_KG 16      /* groups per K-block: 27 KB of tables, built in L1 and used by all rows of a unit */
 #define LT_TLUT_WIDEN 80   /* groups added in int16 before the high byte moves out: 255 + 80 · 384 < 32768 */
-#define LT_TLUT_MAX_K 65280 /* K (padded) at most: the high parts of the dots (dot / 256) fit int16 */
+#define LT_TLUT_MAX_K 65280 /* K at most: the high parts of the dots (dot / 256) fit int16 (|dot| <= 128 K:
+                            * the padding is zero weights; a multiple of 8, so TERNARY's kp fits as well) */
 #define LT_TLUT_TILES 32   /* tiles (32 rows each) per work unit at most: the tables are built once per 1024 rows */
 #define LT_TLUT_TOKENS 128 /* tokens per parallel region: bounds the transposed activations (K = 6912: 1.8 MB) */
 #define LT_TLUT_MIN_N 32   /* AUTO: from one full token block, and only if the padding of the last block
@@ -37,7 +38,7 @@ static inline int64_t lt_tlut_groups(const lt_qweight *w) {
 
 /* Does the kernel handle w (ternary, TERNARY or TERN3 layout, one scale per row)? */
 static inline bool lt_tlut_supports(const lt_qweight *w) {
-    return (w->kind == LT_QK_TERNARY || w->kind == LT_QK_TERN3) && w->per_row && w->kp <= LT_TLUT_MAX_K;
+    return (w->kind == LT_QK_TERNARY || w->kind == LT_QK_TERN3) && w->per_row && w->k <= LT_TLUT_MAX_K;
 }
 
 #ifdef LUTLM_HAVE_X86_KERNELS

@@ -276,7 +276,7 @@ static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t
 
 /* The partial dots in two int16 halves: dot = 256 hi + p16. The row loop adds into p16; every
  * <= LT_TLUT_WIDEN groups its high part moves into hi: hi += p16 >> 8, p16 &= 255 (floor: exact),
- * so p16 stays in [0, 255] + 80 * [-384, 384] and |hi| <= (128 kp + 255) / 256 + 1 (tlut.h's K
+ * so p16 stays in [0, 255] + 80 * [-384, 384] and |hi| <= (128 k + 255) / 256 + 1 (tlut.h's K
  * bound). Half the bytes of int32 partials: this pass streams 1024 rows from L2. */
 static void carry_high(int16_t (*p16)[NB], int16_t (*hi)[NB], int64_t rows) {
     const __m256i low8 = _mm256_set1_epi16(255);
