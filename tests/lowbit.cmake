@@ -50,7 +50,7 @@ endif()
 # `lutlm info` says which weight types are repacked for the LUT kernels at load.
 lutlm_cli_test(lowbit_info_repacked unit lutlm info ${LUTLM_SHARED_DIR}/models/bitnet-b158-tiny/bitnet-b158-tiny-i2_s.gguf)
 set_tests_properties(lowbit_info_repacked PROPERTIES PASS_REGULAR_EXPRESSION
-    "at load \\(LUT kernels on\\):\n(.*\n)*  i2_s +linear weights repacked for the LUT kernels \\(ternary-pair tables\\)")
+    "at load \\(LUT kernels on\\):\n(.*\n)*  i2_s +linear weights repacked for the LUT kernels \\((groups of 3 \\(TERN3, 1.71 bits\\) where one scale per row, else )?ternary-pair tables\\)")
 
 # `lutlm eval --like-ggml` (F16 V cache + ggml's arithmetic): a free-running greedy run of the tiny
 # I2_S model gives bitnet.cpp's 64 greedy ids exactly.

@@ -161,7 +161,7 @@ static void print_repacking(const gguf_file *f) {
         seen[n_seen++] = f->tensors[i].type;
         if (lt_kernels_supports(fmt) && !off)
             printf("  %-12s linear weights repacked for the LUT kernels (%s tables)\n", fmt->name,
-                   fmt->ternary ? "ternary-pair" : "INT-n bit-plane");
+                   fmt->ternary ? lt_kernels_ternary_layout() : "INT-n bit-plane");
         else
             printf("  %-12s used in place (%s)\n", fmt->name, fmt->dequantize_row ? "reference path" : "no decoder: not runnable");
     }

@@ -226,7 +226,7 @@ bool lt_tern3_enabled(void) {
     int on = atomic_load_explicit(&tern3_on, memory_order_relaxed);
     if (on < 0) {
         const char *env = getenv("LUTLM_TERN3");
-        on = env && env[0] == '1'; /* off by default until every path of the active ISA reads it */
+        on = !(env && env[0] == '0'); /* on; LUTLM_TERN3=0 keeps TERNARY, for comparisons in one build */
         atomic_store_explicit(&tern3_on, on, memory_order_relaxed);
     }
     return on;
@@ -289,6 +289,11 @@ static bool tern3_preferred(void) {
 lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) { return repack(t, tern3_preferred() ? TERN3_PER_ROW : TERN3_NEVER); }
 
 lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t) { return repack(t, TERN3_ONLY); }
+
+const char *lt_kernels_ternary_layout(void) {
+    return tern3_preferred() ? "groups of 3 (TERN3, 1.71 bits) where one scale per row, else ternary-pair"
+                             : "ternary-pair";
+}
 
 void lt_qweight_free(lt_qweight *w) {
     if (!w) return;
