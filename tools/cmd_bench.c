@@ -281,6 +281,8 @@ static void print_cpu(FILE *out) {
     }
     if (f) fclose(f);
     fprintf(out, "CPU: %s, %d cores available, kernels ISA: %s\n", model, lt_default_threads(), lt_isa_name(lt_isa_active()));
+    fprintf(out, "ternary weights run as: %s tables (size, bpw and bytes/token are the repacked ones)\n",
+            lt_kernels_ternary_layout());
 }
 
 /* "1.17 GiB" / "12.3 MiB" and "2.41 B" / "3.4 M": llama-bench's units, readable for tiny models too. */
