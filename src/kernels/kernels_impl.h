@@ -157,6 +157,12 @@ void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int
 #ifdef LUTLM_HAVE_ARM_KERNELS
 void lt_gemv_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_vlut_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+/* TERN3 GEMV (arm/gemv_t3_neon.c): per-row TERN3 weights only; its tables (lt_fill_fn) are the
+ * bytes lt_gemv_t3_tables_avx2 builds. lt_t3_digits[i][m]: balanced-ternary digit i of the
+ * magnitude m = d0 + 3 d1 + 9 d2 (0 for m = 14, 15), shared with arm/gemm_neon.c's TERN3 decode. */
+void lt_gemv_t3_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_gemv_t3_tables_neon(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
+extern const int8_t lt_t3_digits[3][16];
 #endif
 
 /* The vector-LUT GEMM's outputs for `rows` rows from row0 and the LT_VLUT_NB tokens from tok0, in the
