@@ -1,7 +1,8 @@
 /* NEON int8 GEMM for many tokens: the AVX2 kernel (x86/gemm_avx2.c) with 128-bit vectors and
  * widening multiply-accumulate. Results equal lt_gemv_ref bit for bit.
  *
- * Codes are decoded per tile and K-block into the layout of gemm.h (shifts as on AVX2). A 16-byte
+ * Codes are decoded per tile and K-block into the layout of gemm.h (shifts as on AVX2; TERN3 by
+ * digit lookups, see decode_tern3). A 16-byte
  * load holds 4 rows x 4 weights; with x_t[4q .. 4q+3] broadcast to every 32-bit lane,
  *   acc16 += vmlal_s8(rows r, r+1) and vmlal_high_s8(rows r+2, r+3)
  * adds one product per int16 lane per kquad (|c x| <= 15 * 127: the chunk limits of gemm.h hold).
@@ -35,10 +36,53 @@ static inline void spread8(const uint8_t *v, int s1, int s2, int s3, uint32x4_t 
                          vorrq_u32(vshlq_u32(d[i], vdupq_n_s32(s2)), vshlq_u32(d[i], vdupq_n_s32(s3))));
 }
 
+enum { T3_PLANES = 4 * KQ + 2 }; /* code planes of a K-block: 4 KQ weights, from up to 2 before it */
+
+/* TERN3: the codes c = t + 1 of weights [4 q0, 4 q1) of a tile into the kquad layout (as
+ * x86/gemm_avx2.c). First per group g (the 3 weights 3g .. 3g+2 that meet the range) one plane
+ * of 32 rows per weight, per half of 16 rows:
+ *   m = |v| (nibble), mask = vtstq_u8(sign byte, g's bit) (0xFF where v < 0),
+ *   c_i = (digit_i[m] ^ mask) + (1 - mask)   (x ^ 0xFF = -x - 1, so c_i = -digit_i + 1 there);
+ * then per kquad vst4q_u8 interleaves its four planes into rows (4 bytes per row). Weights past
+ * kp are c = 1 (t = 0; x is 0 there). */
+static void decode_tern3(const uint8_t *wt, int64_t nslots, int64_t q0, int64_t q1, uint8_t *codes) {
+    _Alignas(16) uint8_t planes[T3_PLANES + 2][LT_TILE];
+    const uint8x16_t nib = vdupq_n_u8(15), one = vdupq_n_u8(1);
+    const uint8x16_t d[3] = { vld1q_u8((const uint8_t *)lt_t3_digits[0]), vld1q_u8((const uint8_t *)lt_t3_digits[1]),
+                              vld1q_u8((const uint8_t *)lt_t3_digits[2]) };
+    int64_t gf = 4 * q0 / 3, gl = LT_MIN((4 * q1 + 2) / 3, nslots);
+    for (int64_t g = gf; g < gl; g++) {
+        const uint8_t *blk = wt + (size_t)(g / LT_T3_GROUPS) * LT_T3_VECS * LT_TILE;
+        int j = (int)(g % LT_T3_GROUPS), half = j / 7, jj = j % 7;
+        const uint8x16_t bit = vdupq_n_u8((uint8_t)(0x80 >> jj));
+        uint8_t *out = planes[3 * (g - gf)];
+        for (int h = 0; h < 2; h++) {
+            uint8x16_t v = vld1q_u8(blk + (2 + jj) * LT_TILE + 16 * h);
+            uint8x16_t m = half ? vshrq_n_u8(v, 4) : vandq_u8(v, nib);
+            uint8x16_t mask = vtstq_u8(vld1q_u8(blk + half * LT_TILE + 16 * h), bit), add = vsubq_u8(one, mask);
+            for (int i = 0; i < 3; i++)
+                vst1q_u8(out + i * LT_TILE + 16 * h, vaddq_u8(veorq_u8(vqtbl1q_u8(d[i], m), mask), add));
+        }
+    }
+    for (int64_t k = 3 * gl; k < 4 * q1; k++) memset(planes[k - 3 * gf], 1, LT_TILE); /* past kp */
+    for (int64_t q = q0; q < q1; q++) {
+        const uint8_t *pl = planes[4 * q - 3 * gf];
+        for (int h = 0; h < 2; h++) {
+            uint8x16x4_t r = { { vld1q_u8(pl + 16 * h), vld1q_u8(pl + LT_TILE + 16 * h), vld1q_u8(pl + 2 * LT_TILE + 16 * h),
+                                 vld1q_u8(pl + 3 * LT_TILE + 16 * h) } };
+            vst4q_u8(codes + (q - q0) * 128 + 64 * h, r); /* row 16 h + r at bytes 4 r .. 4 r + 3 */
+        }
+    }
+}
+
 /* The decoding of x86/gemm_avx2.c (see there why the shifts work): ternary fields of 2 bits
- * (shifts 6, 12, 18), or plane bits (shifts 7, 14, 21) gathered into nibbles. */
+ * (shifts 6, 12, 18), or plane bits (shifts 7, 14, 21) gathered into nibbles; TERN3 above. */
 static void decode_codes(const lt_qweight *w, int64_t tile, int64_t q0, int64_t q1, uint8_t *codes) {
     const uint8_t *wt = w->idx + (size_t)tile * lt_qw_tile_bytes(w);
+    if (w->kind == LT_QK_TERN3) {
+        decode_tern3(wt, w->nslots, q0, q1, codes);
+        return;
+    }
     if (w->kind == LT_QK_TERNARY) {
         const uint32x4_t m3 = vdupq_n_u32(0x03030303);
         for (int64_t q = q0; q < q1; q++)
@@ -117,7 +161,7 @@ static void block_vmlal(const uint8_t *codes, int64_t nq, int64_t chunk, const i
 static void group_end(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t g, int64_t tok0, int nt,
                       int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
     const uint16_t *s = lt_qw_gsm(w, tile, g), *m = lt_qw_has_offset(w) ? s + LT_TILE : NULL;
-    bool ternary = w->kind == LT_QK_TERNARY;
+    bool ternary = lt_qw_ternary(w);
     for (int t = 0; t < nt; t++) {
         int32_t sum = a->gsum[(tok0 + t) * a->gsum_ngroups + g];
         int32x4_t sub = vdupq_n_s32(ternary ? sum : 0);
@@ -160,7 +204,7 @@ void lt_gemm_neon_tiles(const lt_qweight *w, const lt_act *a, int64_t t0, int64_
     _Alignas(16) uint8_t codes[KQ * 128];
     _Alignas(16) int32_t ip[NB][LT_TILE];
     _Alignas(16) float fp[NB][LT_TILE];
-    int64_t gq = w->group / 4, chunk = lt_gemm_chunk(w);
+    int64_t gq = (w->group + 3) / 4, chunk = lt_gemm_chunk(w); /* TERN3: kp = 42 n, the last kquad padded */
     for (int64_t tok0 = 0; tok0 < a->n; tok0 += NB) {
         int nt = (int)LT_MIN(NB, a->n - tok0);
         for (int64_t tile = t0; tile < t1; tile++) {
