@@ -3,3 +3,6 @@
 # LUTLM_TERN3=0: the TERNARY weights it compares against come from lt_qweight_from_tensor.
 lutlm_unit_test(test_tern3_neon ${CMAKE_CURRENT_SOURCE_DIR}/test_tern3_neon.c)
 set_property(TEST test_tern3_neon APPEND PROPERTY ENVIRONMENT LUTLM_TERN3=0)
+# The layout choice: TERN3 for per-row ternary weights on both NEON levels (LUTLM_TERN3=1).
+add_test(NAME test_tern3_neon_select COMMAND test_tern3_neon select)
+set_tests_properties(test_tern3_neon_select PROPERTIES LABELS unit ENVIRONMENT LUTLM_TERN3=1)

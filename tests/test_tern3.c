@@ -129,11 +129,12 @@ static void check_gemv(int64_t k, int64_t m, int n, int codes_fill, int x_kind, 
 }
 
 /* lt_qweight_from_tensor's choice: TERN3 for per-row ternary weights where LUTLM_TERN3=1 and the
- * active ISA is the AVX2 level, TERNARY otherwise (and for ternary weights with block scales). */
+ * active ISA is the AVX2 or a NEON level, TERNARY otherwise (and for ternary weights with block scales). */
 static void check_selection(void) {
     const char *env = getenv("LUTLM_TERN3");
     lt_isa isa = lt_isa_active();
-    bool on = env && env[0] == '1' && (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512);
+    bool on = env && env[0] == '1' &&
+              (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512 || isa == LT_ISA_NEON || isa == LT_ISA_NEON_DOTPROD);
     CHECK(lt_tern3_enabled() == (env && env[0] == '1'));
     int8_t *codes = malloc(2560 * 64);
     lt_tensor t;

@@ -280,10 +280,12 @@ static lt_qweight *repack(const lt_tensor *t, tern3_mode mode) {
     return w;
 }
 
-/* TERN3 where it is enabled and the active ISA has its GEMV (AVX2 level; the reference elsewhere). */
+/* TERN3 where it is enabled and the active ISA has its GEMV (AVX2 and NEON levels; the reference
+ * elsewhere). */
 static bool tern3_preferred(void) {
     lt_isa isa = lt_isa_active();
-    return lt_tern3_enabled() && (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512);
+    return lt_tern3_enabled() &&
+           (isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512 || isa == LT_ISA_NEON || isa == LT_ISA_NEON_DOTPROD);
 }
 
 lt_qweight *lt_qweight_from_tensor(const lt_tensor *t) { return repack(t, tern3_preferred() ? TERN3_PER_ROW : TERN3_NEVER); }
