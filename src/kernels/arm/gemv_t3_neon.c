@@ -8,12 +8,12 @@
  * block and token). Built here with NEON: qh = vrshrq_n_s8(q, 4) = (q + 8) >> 4 without overflow,
  * ql = q - 16 qh, then per group L = d0 ql0 + d1 ql1 + d2 ql2 with the digit vectors (vmlaq_s8).
  *
- * Kernel, per block of 42 weights, per 16 rows (a tile is two halves; the table registers of a
- * group serve both):
+ * Kernel, per block of 42 weights and half tile (16 rows; the halves one after the other, which
+ * keeps every value in registers):
  *   per nibble vector: and 0x0F, ushr 4 -> the magnitudes of groups j and 7 + j;
  *   per group: mask = vtstq_u8(sign byte, 0x80 >> j) (0xFF where the group is negative), two
  *   vqtbl1q_s8 (L, H), two eor with the mask, two byte adds. NEON has no vpsignb: x ^ 0xFF =
- *   -x - 1, so a negative group adds -L - 1 and -H - 1, i.e. -17 too little in l + 16 h; the
+ *   -x - 1, so a negative group adds -L - 1 and -H - 1, i.e. 17 too little in l + 16 h; the
  *   blocks' negative groups are counted with vcntq_u8 of the two sign bytes (= negatives + 2,
  *   bit 0 = 1) and 17 times the count is added back (the 2 x 17 per block are subtracted at the end);
  *   byte sums over units of 5, 5 and 4 groups (|x ^ mask| <= 25: 5 * 25 = 125 <= 127), widened
@@ -21,9 +21,10 @@
  *   every 5 blocks the words (+ 17 x counts) go to int32. The int16 words may wrap in between:
  *   their true total over 5 blocks is Σ t q + 170, |Σ t q| <= 210 * 128 = 26880, and the wrapping
  *   adds are exact modulo 2^16.
- * Vector instructions per group and 16 rows (GCC 12 -O2, the compiled block loop): 1 nibble op,
- * 1 vtst, 2 tbl, 2 eor, ~1.6 add (the first group of a unit adds nothing), 0.86 widening (4 per
- * unit), 0.29 popcount (4 per block), plus loads; see the report in docs/kernels.md. */
+ * Compiled block loop (GCC 12 -O3), per block and 16 rows: 122 vector ALU instructions (28 tbl,
+ * 28 eor, 24 add, 14 cmtst/cmlt, 7 and, 7 ushr, 12 widening, 2 cnt), 31 loads (9 weight, 22 table
+ * ldr/ldp), 5 prfm, no spills: 8.7 per group, 5.8 per weight for 32 rows (the pair layout of
+ * lut_neon.c: 7.0, of which 2.0 tbl; here 1.33 tbl). */
 /* CMake's recursive glob of src/kernels also lists this file on other targets: compile it on aarch64 only. */
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -86,77 +87,68 @@ void lt_gemv_t3_tables_neon(lt_act *a, lt_qkind kind, int64_t nslots, int ith, i
 
 /* ---- kernel ---- */
 
-/* One group of both halves: l[h] += L[idx] ^ mask, h[h] += H[idx] ^ mask (the first of a unit: =). */
-AI void t3_group(const uint8x16_t idx[2], const int8_t *tab, const uint8x16_t sign[2], const uint8x16_t bit,
-                 const bool first, int8x16_t l[2], int8x16_t h[2]) {
-    int8x16_t tl = vld1q_s8(tab), th = vld1q_s8(tab + 16);
-    for (int hh = 0; hh < 2; hh++) {
-        int8x16_t mask = vreinterpretq_s8_u8(vtstq_u8(sign[hh], bit));
-        int8x16_t gl = veorq_s8(vqtbl1q_s8(tl, idx[hh]), mask), gh = veorq_s8(vqtbl1q_s8(th, idx[hh]), mask);
-        l[hh] = first ? gl : vaddq_s8(l[hh], gl);
-        h[hh] = first ? gh : vaddq_s8(h[hh], gh);
-    }
+/* One group of 16 rows: l += L[idx] ^ mask, h += H[idx] ^ mask (the first of a unit: =). */
+AI void t3_group(uint8x16_t idx, const int8_t *tab, uint8x16_t sign, uint8x16_t bit, const bool first, int8x16_t *l,
+                 int8x16_t *h) {
+    int8x16_t mask = vreinterpretq_s8_u8(vtstq_u8(sign, bit));
+    int8x16_t gl = veorq_s8(vqtbl1q_s8(vld1q_s8(tab), idx), mask), gh = veorq_s8(vqtbl1q_s8(vld1q_s8(tab + 16), idx), mask);
+    *l = first ? gl : vaddq_s8(*l, gl);
+    *h = first ? gh : vaddq_s8(*h, gh);
 }
 
-/* A unit's byte sums into the words l + 16 h: w[h][0] rows 0-7, w[h][1] rows 8-15 of half h. */
-AI void t3_widen(const int8x16_t l[2], const int8x16_t h[2], int16x8_t w[2][2]) {
+/* A unit's byte sums into the words l + 16 h: w[0] rows 0-7, w[1] rows 8-15. */
+AI void t3_widen(int8x16_t l, int8x16_t h, int16x8_t w[2]) {
     const int8x16_t c16 = vdupq_n_s8(16);
-    for (int hh = 0; hh < 2; hh++) {
-        w[hh][0] = vmlal_s8(vaddw_s8(w[hh][0], vget_low_s8(l[hh])), vget_low_s8(h[hh]), vget_low_s8(c16));
-        w[hh][1] = vmlal_high_s8(vaddw_high_s8(w[hh][1], l[hh]), h[hh], c16);
-    }
+    w[0] = vmlal_s8(vaddw_s8(w[0], vget_low_s8(l)), vget_low_s8(h), vget_low_s8(c16));
+    w[1] = vmlal_high_s8(vaddw_high_s8(w[1], l), h, c16);
 }
 
-/* One block of one tile: 14 groups in units of 5, 5 and 4 (order: j lo, j hi, j + 1 lo, ...);
- * cnt[h] += the popcounts of the two sign bytes (negative groups + 2). */
-AI void t3_block(const uint8_t *wb, const int8_t *tb, int16x8_t w[2][2], uint8x16_t cnt[2]) {
+/* One block of 16 rows (wb: the block's bytes of this half): 14 groups in units of 5, 5 and 4
+ * (order: j lo, j hi, j + 1 lo, ...); cnt += the popcounts of the two sign bytes (negatives + 2). */
+AI void t3_block(const uint8_t *wb, const int8_t *tb, int16x8_t w[2], uint8x16_t *cnt) {
     const uint8x16_t nib = vdupq_n_u8(0x0F);
-    for (int c = 0; c < T3_BLOCK_BYTES; c += 64) __builtin_prefetch(wb + LT_T3_PREFETCH + c, 0, 2);
-    uint8x16_t sa[2], sb[2];
-    for (int hh = 0; hh < 2; hh++) {
-        sa[hh] = vld1q_u8(wb + 16 * hh), sb[hh] = vld1q_u8(wb + LT_TILE + 16 * hh);
-        cnt[hh] = vaddq_u8(cnt[hh], vaddq_u8(vcntq_u8(sa[hh]), vcntq_u8(sb[hh])));
-    }
-    int8x16_t l[2], h[2];
+    uint8x16_t sa = vld1q_u8(wb), sb = vld1q_u8(wb + LT_TILE);
+    *cnt = vaddq_u8(*cnt, vaddq_u8(vcntq_u8(sa), vcntq_u8(sb)));
+    int8x16_t l = vdupq_n_s8(0), h = vdupq_n_s8(0);
     int n = 0; /* groups in the current unit (a constant once unrolled) */
     _Pragma("GCC unroll 7")
     for (int j = 0; j < 7; j++) {
         const uint8x16_t bit = vdupq_n_u8((uint8_t)(0x80 >> j));
-        uint8x16_t lo[2], hi[2];
-        for (int hh = 0; hh < 2; hh++) {
-            uint8x16_t v = vld1q_u8(wb + (2 + j) * LT_TILE + 16 * hh);
-            lo[hh] = vandq_u8(v, nib), hi[hh] = vshrq_n_u8(v, 4);
-        }
-        t3_group(lo, tb + 64 * j, sa, bit, n == 0, l, h);
+        uint8x16_t v = vld1q_u8(wb + (2 + j) * LT_TILE);
+        t3_group(vandq_u8(v, nib), tb + 64 * j, sa, bit, n == 0, &l, &h);
         if (++n == T3_UNIT) t3_widen(l, h, w), n = 0;
-        t3_group(hi, tb + 64 * j + 32, sb, bit, n == 0, l, h);
+        t3_group(vshrq_n_u8(v, 4), tb + 64 * j + 32, sb, bit, n == 0, &l, &h);
         if (++n == T3_UNIT) t3_widen(l, h, w), n = 0;
     }
     if (n) t3_widen(l, h, w); /* the last unit */
 }
 
-/* d[4 h + i] (int32, rows 16 h + 4 i ..) += the words w[h] + 17 x cnt[h] (the -1s of the eor). */
-AI void t3_flush(int32x4_t d[8], int16x8_t w[2][2], const uint8x16_t cnt[2]) {
+/* d[0..3] (int32, rows 4i..4i+3 of the half) += the words w + 17 x cnt (the -1s of the eor). */
+AI void t3_flush(int32x4_t d[4], const int16x8_t w[2], uint8x16_t cnt) {
     const uint8x16_t c17 = vdupq_n_u8(17);
-    for (int hh = 0; hh < 2; hh++) {
-        int16x8_t w0 = vreinterpretq_s16_u16(vmlal_u8(vreinterpretq_u16_s16(w[hh][0]), vget_low_u8(cnt[hh]), vget_low_u8(c17)));
-        int16x8_t w1 = vreinterpretq_s16_u16(vmlal_high_u8(vreinterpretq_u16_s16(w[hh][1]), cnt[hh], c17));
-        d[4 * hh] = vaddw_s16(d[4 * hh], vget_low_s16(w0));
-        d[4 * hh + 1] = vaddw_high_s16(d[4 * hh + 1], w0);
-        d[4 * hh + 2] = vaddw_s16(d[4 * hh + 2], vget_low_s16(w1));
-        d[4 * hh + 3] = vaddw_high_s16(d[4 * hh + 3], w1);
-    }
+    int16x8_t w0 = vreinterpretq_s16_u16(vmlal_u8(vreinterpretq_u16_s16(w[0]), vget_low_u8(cnt), vget_low_u8(c17)));
+    int16x8_t w1 = vreinterpretq_s16_u16(vmlal_high_u8(vreinterpretq_u16_s16(w[1]), cnt, c17));
+    d[0] = vaddw_s16(d[0], vget_low_s16(w0));
+    d[1] = vaddw_high_s16(d[1], w0);
+    d[2] = vaddw_s16(d[2], vget_low_s16(w1));
+    d[3] = vaddw_high_s16(d[3], w1);
 }
 
-/* Integer dots of one tile (32 rows, d[i] = rows 4i..4i+3) with one token's tables. Not inlined:
- * the caller's live values would take registers from the loop. */
-static __attribute__((noinline)) void t3_tile_dot(const uint8_t *wt, const int8_t *tab, int64_t nblk, int32x4_t d[8]) {
-    for (int i = 0; i < 8; i++) d[i] = vdupq_n_s32(-T3_BIAS * (int32_t)nblk);
+/* Integer dots of one half tile (16 rows from wt, d[i] = rows 4i..4i+3) with one token's tables.
+ * One half at a time keeps the loop's values in registers (both halves at once spill); the
+ * second half reads the tables again, from L1. Not inlined: the caller's live values would take
+ * registers from the loop. */
+static __attribute__((noinline)) void t3_half_dot(const uint8_t *wt, const int8_t *tab, int64_t nblk, int32x4_t d[4]) {
+    for (int i = 0; i < 4; i++) d[i] = vdupq_n_s32(-T3_BIAS * (int32_t)nblk);
     for (int64_t c0 = 0; c0 < nblk; c0 += T3_FLUSH_BLOCKS) {
         int64_t c1 = LT_MIN(c0 + T3_FLUSH_BLOCKS, nblk);
-        int16x8_t w[2][2] = { { vdupq_n_s16(0), vdupq_n_s16(0) }, { vdupq_n_s16(0), vdupq_n_s16(0) } };
-        uint8x16_t cnt[2] = { vdupq_n_u8(0), vdupq_n_u8(0) };
-        for (int64_t b = c0; b < c1; b++) t3_block(wt + b * T3_BLOCK_BYTES, tab + b * T3_TAB_BLOCK, w, cnt);
+        int16x8_t w[2] = { vdupq_n_s16(0), vdupq_n_s16(0) };
+        uint8x16_t cnt = vdupq_n_u8(0);
+        for (int64_t b = c0; b < c1; b++) {
+            const uint8_t *wb = wt + b * T3_BLOCK_BYTES;
+            for (int c = 0; c < T3_BLOCK_BYTES; c += 64) __builtin_prefetch(wb + LT_T3_PREFETCH + c, 0, 2);
+            t3_block(wb, tab + b * T3_TAB_BLOCK, w, &cnt);
+        }
         t3_flush(d, w, cnt);
     }
 }
@@ -172,7 +164,8 @@ void lt_gemv_t3_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t
         for (int64_t n = 0; n < a->n; n++) {
             const int8_t *tab = (const int8_t *)a->gemv_tab[LT_QK_TERN3] + (size_t)n * (size_t)a->gemv_slots[LT_QK_TERN3] * 32;
             int32x4_t d[8];
-            t3_tile_dot(wt, tab, nblk, d);
+            t3_half_dot(wt, tab, nblk, d);
+            t3_half_dot(wt + 16, tab, nblk, d + 4);
             float32x4_t act = vdupq_n_f32(a->scale[n]);
             float out[LT_TILE];
             for (int i = 0; i < 8; i++) /* the reference's float steps: dot * (s * a) */
