@@ -1,4 +1,4 @@
-/* Helpers shared by the kernel tests (test_gemm, test_tlut): weights repacked from floats and
+/* Helpers shared by the kernel tests (test_gemm, test_tlut, test_tern3*): weights repacked from floats and
  * activations with the extremes that reach the int16 limits. */
 #ifndef LUTLM_TESTS_TEST_KERNEL_UTIL_H
 #define LUTLM_TESTS_TEST_KERNEL_UTIL_H
@@ -23,6 +23,22 @@ static inline lt_qweight *test_qweight_from_floats(const lt_format *fmt, float *
     free(w);
     free(data);
     return q;
+}
+
+/* A TERN2 tensor [k, m] of the ternary codes ([m][k]) times 0.75, one scale (BitNet, so the
+ * repack gives one scale per row and TERN3 can hold it); returns its data for the caller to free. */
+static inline void *test_tern2_tensor(int64_t k, int64_t m, const int8_t *codes, lt_tensor *t) {
+    const lt_format *fmt = lt_format_by_name("tern2");
+    float *src = malloc(sizeof(float) * (size_t)(k * m));
+    for (int64_t i = 0; i < k * m; i++) src[i] = 0.75f * (float)codes[i];
+    int64_t ne[2] = { k, m };
+    uint64_t bytes = 0;
+    CHECK(lt_format_tensor_bytes(fmt, ne, 2, &bytes));
+    void *data = malloc(bytes);
+    fmt->quantize(src, k, m, data);
+    free(src);
+    *t = (lt_tensor){ .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
+    return data;
 }
 
 /* Activations with extremes: full-scale ±127 tokens (int16 limits), an all-zero token, outliers. */

@@ -5,27 +5,15 @@
 #include "common/threadpool.h"
 #include "formats/formats.h"
 #include "kernels/kernels_impl.h"
-#include "test_util.h"
+#include "test_kernel_util.h"
 
 /* Weight codes: random, or all one value (the byte sums' extremes with extreme activations). */
 enum { CODES_RANDOM = 2 };
 
 /* A TERN2 tensor of m rows x k with codes `fill` (-1, 0, 1 or CODES_RANDOM) and one scale (BitNet). */
 static void *make_tern2_fill(int64_t k, int64_t m, int8_t *codes, lt_tensor *t, int fill) {
-    const lt_format *fmt = lt_format_by_name("tern2");
-    float *src = malloc(sizeof(float) * (size_t)(k * m));
-    for (int64_t i = 0; i < k * m; i++) {
-        codes[i] = fill == CODES_RANDOM ? (int8_t)(test_rnd() % 3) - 1 : (int8_t)fill;
-        src[i] = 0.75f * (float)codes[i];
-    }
-    int64_t ne[2] = { k, m };
-    uint64_t bytes = 0;
-    CHECK(lt_format_tensor_bytes(fmt, ne, 2, &bytes));
-    void *data = malloc(bytes);
-    fmt->quantize(src, k, m, data);
-    free(src);
-    *t = (lt_tensor){ .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
-    return data;
+    for (int64_t i = 0; i < k * m; i++) codes[i] = fill == CODES_RANDOM ? (int8_t)(test_rnd() % 3) - 1 : (int8_t)fill;
+    return test_tern2_tensor(k, m, codes, t);
 }
 
 static void *make_tern2(int64_t k, int64_t m, int8_t *codes, lt_tensor *t) {

@@ -15,24 +15,18 @@
 #include "kernels/tlut.h"
 #include "test_kernel_util.h"
 
-/* A TERN2 tensor of m rows x k with random codes and one scale (BitNet), as test_tern3.c; row 0
- * all +1 and row 1 all -1 (but one zero each, so the scale stays 0.75). */
+/* A TERN2 tensor of m rows x k with random codes and one scale (BitNet); row 0 all +1 and row 1
+ * all -1 (but one zero each, so the scale stays 0.75). */
 static void *make_tern2(int64_t k, int64_t m, lt_tensor *t) {
-    const lt_format *fmt = lt_format_by_name("tern2");
-    float *src = malloc(sizeof(float) * (size_t)(k * m));
+    int8_t *codes = malloc((size_t)(k * m));
     for (int64_t r = 0; r < m; r++)
         for (int64_t i = 0; i < k; i++) {
             int c = (int)(test_rnd() % 3) - 1;
             if (r < 2 && m > 2) c = i == 0 ? 0 : r == 0 ? 1 : -1;
-            src[r * k + i] = 0.75f * (float)c;
+            codes[r * k + i] = (int8_t)c;
         }
-    int64_t ne[2] = { k, m };
-    uint64_t bytes = 0;
-    CHECK(lt_format_tensor_bytes(fmt, ne, 2, &bytes));
-    void *data = malloc(bytes);
-    fmt->quantize(src, k, m, data);
-    free(src);
-    *t = (lt_tensor){ .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
+    void *data = test_tern2_tensor(k, m, codes, t);
+    free(codes);
     return data;
 }
 

@@ -22,17 +22,10 @@ enum { CODES_RANDOM = 2 };
 
 /* A TERN2 tensor of m rows x k, codes `fill` (-1, 0, 1 or CODES_RANDOM) and one scale (BitNet). */
 static void *make_tern2(int64_t k, int64_t m, int fill, lt_tensor *t) {
-    const lt_format *fmt = lt_format_by_name("tern2");
-    float *src = malloc(sizeof(float) * (size_t)(k * m));
-    for (int64_t i = 0; i < k * m; i++)
-        src[i] = 0.75f * (float)(fill == CODES_RANDOM ? (int)(test_rnd() % 3) - 1 : fill);
-    int64_t ne[2] = { k, m };
-    uint64_t bytes = 0;
-    CHECK(lt_format_tensor_bytes(fmt, ne, 2, &bytes));
-    void *data = malloc(bytes);
-    fmt->quantize(src, k, m, data);
-    free(src);
-    *t = (lt_tensor){ .name = "w", .fmt = fmt, .n_dims = 2, .ne = { k, m, 1, 1 }, .data = data, .nbytes = bytes };
+    int8_t *codes = malloc((size_t)(k * m));
+    for (int64_t i = 0; i < k * m; i++) codes[i] = (int8_t)(fill == CODES_RANDOM ? (int)(test_rnd() % 3) - 1 : fill);
+    void *data = test_tern2_tensor(k, m, codes, t);
+    free(codes);
     return data;
 }
 

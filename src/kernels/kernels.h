@@ -28,7 +28,7 @@ typedef struct lt_qweight lt_qweight;  /* a weight matrix repacked into a kernel
 bool lt_kernels_supports(const lt_format *fmt);
 /* Repack t ([K, M]); NULL + lt_error() if unsupported or out of memory. Ternary weights with one
  * scale per row (BitNet) go to the 1.71-bit TERN3 layout where the active ISA has its kernels (AVX2
- * level; env LUTLM_TERN3=0 keeps the 2-bit pairs), other ternary weights to the 2-bit pairs. */
+ * and NEON levels; env LUTLM_TERN3=0 keeps the 2-bit pairs), other ternary weights to the 2-bit pairs. */
 lt_qweight *lt_qweight_from_tensor(const lt_tensor *t);
 /* The tables ternary weights get at load, for messages ("ternary-pair" or the TERN3 note). */
 const char *lt_kernels_ternary_layout(void);

@@ -1,5 +1,5 @@
 /* AVX2 GEMV for the TERN3 layout (1.71-bit ternary, one scale per row; kernels_impl.h, lt_qkind;
- * the design and its measurements: docs/t3-spike.md, prototype bench/t3_spike.c). Results equal
+ * the design and its measurements: docs/t3-spike.md, the prototype in commit 16f9032). Results equal
  * lt_gemv_ref bit for bit: exact integer dots, then y = (float)dot * (s_row * a).
  *
  * Tables. Each int8 activation is split with a SIGNED low nibble, q = 16 qh + ql,
