@@ -259,7 +259,7 @@ static lt_qweight *repack(const lt_tensor *t, tern3_mode mode) {
         int64_t kp = round_up(w->k, LT_T3_BLOCK), rows = w->ntiles * LT_TILE;
         int8_t *codes = lt_calloc((size_t)rows, (size_t)kp);
         ok = codes != NULL;
-        for (int64_t r = 0; ok && r < rows; r++) memcpy(codes + r * kp, u.codes + r * w->kp, (size_t)w->kp);
+        for (int64_t r = 0; ok && r < rows; r++) memcpy(codes + r * kp, u.codes + r * w->kp, (size_t)w->k); /* zeros past k */
         if (ok) {
             free(u.codes);
             u.codes = codes;
