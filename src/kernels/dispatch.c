@@ -309,15 +309,13 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
     if (simd_arm() && lt_isa_active() == LT_ISA_NEON_DOTPROD) gemm = lt_gemm_dotprod;
 #endif
-    if (w->kind == LT_QK_TERN3) { /* TERN3: the kernels that read it, else the reference */
+    if (w->kind == LT_QK_TERN3) { /* its own GEMV (every int8 GEMM reads TERN3; no vector-LUT) */
         gemv = vlut = NULL;
 #if defined(LUTLM_HAVE_X86_KERNELS)
         if (simd_x86()) gemv = lt_gemv_t3_avx2, gemv_fill = lt_gemv_t3_tables_avx2;
-        if (!lt_gemm_avx2_reads(w)) gemm = NULL;
-#elif defined(LUTLM_HAVE_ARM_KERNELS)
-        if (simd_arm()) gemv = lt_gemv_t3_neon, gemv_fill = lt_gemv_t3_tables_neon; /* both NEON GEMMs read TERN3 */
-#else
-        gemm = NULL;
+#endif
+#if defined(LUTLM_HAVE_ARM_KERNELS)
+        if (simd_arm()) gemv = lt_gemv_t3_neon, gemv_fill = lt_gemv_t3_tables_neon;
 #endif
     }
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;

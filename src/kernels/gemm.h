@@ -26,8 +26,6 @@ static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
 }
 
 #ifdef LUTLM_HAVE_X86_KERNELS
-/* Does lt_gemm_avx2 decode w's layout? (Every kind: TERN3 as well.) */
-static inline bool lt_gemm_avx2_reads(const lt_qweight *w) { (void)w; return true; }
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif
 #ifdef LUTLM_HAVE_ARM_KERNELS
