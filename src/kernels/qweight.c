@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hugemem.h"
 #include "common/util.h"
 #include "formats/lut_formats.h"
 #include "kernels/kernels_impl.h"
@@ -146,13 +147,13 @@ static bool exact_f16(float x, uint16_t *out) {
 static bool pack_scales(lt_qweight *w, const unpacked *u) {
     size_t rows = (size_t)w->ntiles * LT_TILE;
     if (w->per_row) {
-        w->scale = lt_aligned_alloc(64, rows * sizeof(float));
+        w->scale = lt_huge_alloc(rows * sizeof(float));
         if (!w->scale) return false;
         for (size_t r = 0; r < rows; r++) w->scale[r] = u->scale[r];
         return true;
     }
     w->nsm = lt_qw_has_offset(w) ? 2 : 1;
-    w->gsm = lt_aligned_alloc(64, rows * (size_t)w->ngroups * (size_t)w->nsm * sizeof(uint16_t));
+    w->gsm = lt_huge_alloc(rows * (size_t)w->ngroups * (size_t)w->nsm * sizeof(uint16_t));
     if (!w->gsm) return false;
     for (int64_t tile = 0; tile < w->ntiles; tile++)
         for (int64_t g = 0; g < w->ngroups; g++) {
@@ -180,7 +181,7 @@ static void pack_tern3_group(uint8_t *tile, int r, int64_t g, const int8_t *c) {
 
 static bool pack(lt_qweight *w, const unpacked *u) {
     size_t tile_bytes = lt_qw_tile_bytes(w);
-    w->idx = lt_aligned_alloc(64, (size_t)w->ntiles * tile_bytes);
+    w->idx = lt_huge_alloc((size_t)w->ntiles * tile_bytes);
     if (!w->idx) return false;
     if (w->kind == LT_QK_TERN3) {
         memset(w->idx, 0, (size_t)w->ntiles * tile_bytes);
@@ -299,11 +300,11 @@ const char *lt_kernels_ternary_layout(void) {
 
 void lt_qweight_free(lt_qweight *w) {
     if (!w) return;
-    lt_aligned_free(w->idx);
-    lt_aligned_free(w->scale);
-    lt_aligned_free(w->gsm);
-    lt_aligned_free(w->base);
-    lt_aligned_free(w->f32);
+    lt_huge_free(w->idx);
+    lt_huge_free(w->scale);
+    lt_huge_free(w->gsm);
+    lt_huge_free(w->base);
+    lt_huge_free(w->f32);
     free(w);
 }
 
@@ -332,7 +333,7 @@ bool lt_qweight_add_baseline(lt_qweight *w) {
     int bits = (lt_qw_ternary(w) || w->planes <= 2) ? 2 : 4;
     int64_t kb = round_up(w->kp, bits == 2 ? 128 : 32);
     size_t row_bytes = (size_t)kb * (size_t)bits / 8;
-    uint8_t *base = lt_aligned_alloc(64, (size_t)w->m * row_bytes + 64);
+    uint8_t *base = lt_huge_alloc((size_t)w->m * row_bytes + 64);
     if (!base) return false;
     memset(base, 0, (size_t)w->m * row_bytes + 64);
     for (int64_t r = 0; r < w->m; r++) {
@@ -358,7 +359,7 @@ bool lt_qweight_add_baseline(lt_qweight *w) {
 
 bool lt_qweight_add_f32(lt_qweight *w) {
     if (w->f32) return true;
-    float *f = lt_aligned_alloc(64, (size_t)w->m * (size_t)w->k * sizeof(float) + 64);
+    float *f = lt_huge_alloc((size_t)w->m * (size_t)w->k * sizeof(float) + 64);
     if (!f) return false;
     for (int64_t r = 0; r < w->m; r++) {
         int64_t tile = r / LT_TILE, lane = r % LT_TILE;
@@ -379,7 +380,7 @@ bool lt_qweight_add_f32(lt_qweight *w) {
 
 static void *dup(const void *src, size_t bytes, bool *ok) {
     if (!src) return NULL;
-    void *p = lt_aligned_alloc(64, bytes);
+    void *p = lt_huge_alloc(bytes);
     if (!p) { *ok = false; return NULL; }
     memcpy(p, src, bytes);
     return p;
