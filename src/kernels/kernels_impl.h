@@ -143,6 +143,10 @@ void lt_baseline_ref(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r
 typedef void (*lt_f32_kernel)(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
 void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);
 
+/* TERN3 GEMV, shared outer loop: per tile and token, `dots` gives the 32 rows' integer dots with
+ * that token's tables (nblk blocks), then y = (float)dot * (s_row * a) as lt_gemv_ref. */
+typedef void (*lt_t3_tile_dots)(const uint8_t *tile, const uint8_t *tab, int64_t nblk, int32_t dot[LT_TILE]);
+void lt_gemv_t3_tiles(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y, lt_t3_tile_dots dots);
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemv_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);

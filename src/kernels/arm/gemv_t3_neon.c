@@ -153,26 +153,16 @@ static __attribute__((noinline)) void t3_half_dot(const uint8_t *wt, const int8_
     }
 }
 
-/* Tiles [t0, t1) for every token of a (tokens the inner loop: a tile's weights stay in cache). */
+/* The 32 rows' dots of one tile with one token's tables, in row order (two halves of 16 rows). */
+static void t3_tile_dots(const uint8_t *wt, const uint8_t *tab, int64_t nblk, int32_t dot[LT_TILE]) {
+    int32x4_t d[8];
+    t3_half_dot(wt, (const int8_t *)tab, nblk, d);
+    t3_half_dot(wt + 16, (const int8_t *)tab, nblk, d + 4);
+    for (int i = 0; i < 8; i++) vst1q_s32(dot + 4 * i, d[i]);
+}
+
 void lt_gemv_t3_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
-    int64_t nblk = w->nslots / LT_T3_GROUPS;
-    size_t tile_bytes = lt_qw_tile_bytes(w);
-    for (int64_t tile = t0; tile < t1; tile++) {
-        const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
-        const float *sc = w->scale + tile * LT_TILE;
-        int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
-        for (int64_t n = 0; n < a->n; n++) {
-            const int8_t *tab = (const int8_t *)a->gemv_tab[LT_QK_TERN3] + (size_t)n * (size_t)a->gemv_slots[LT_QK_TERN3] * 32;
-            int32x4_t d[8];
-            t3_half_dot(wt, tab, nblk, d);
-            t3_half_dot(wt + 16, tab, nblk, d + 4);
-            float32x4_t act = vdupq_n_f32(a->scale[n]);
-            float out[LT_TILE];
-            for (int i = 0; i < 8; i++) /* the reference's float steps: dot * (s * a) */
-                vst1q_f32(out + 4 * i, vmulq_f32(vcvtq_f32_s32(d[i]), vmulq_f32(vld1q_f32(sc + 4 * i), act)));
-            memcpy(y + n * w->m + row0, out, (size_t)rows * sizeof(float));
-        }
-    }
+    lt_gemv_t3_tiles(w, a, t0, t1, y, t3_tile_dots);
 }
 
 #endif

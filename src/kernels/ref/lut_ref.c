@@ -107,3 +107,21 @@ void lt_f32_ref(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int6
         }
     }
 }
+
+/* TERN3's GEMV outer loop (kernels_impl.h): tokens the inner loop, so a tile's weights stay in
+ * cache; the float steps of lt_gemv_ref on the ISA kernel's integer dots. */
+void lt_gemv_t3_tiles(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y, lt_t3_tile_dots dots) {
+    int64_t nblk = w->nslots / LT_T3_GROUPS;
+    size_t tile_bytes = lt_qw_tile_bytes(w);
+    for (int64_t tile = t0; tile < t1; tile++) {
+        const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
+        const float *sc = w->scale + tile * LT_TILE;
+        int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
+        for (int64_t n = 0; n < a->n; n++) {
+            const uint8_t *tab = a->gemv_tab[LT_QK_TERN3] + (size_t)n * (size_t)a->gemv_slots[LT_QK_TERN3] * 32;
+            int32_t dot[LT_TILE];
+            dots(wt, tab, nblk, dot);
+            for (int64_t i = 0; i < rows; i++) y[n * w->m + row0 + i] = (float)dot[i] * (sc[i] * a->scale[n]);
+        }
+    }
+}

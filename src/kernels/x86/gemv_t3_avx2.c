@@ -139,26 +139,15 @@ static __attribute__((noinline)) void t3_tile_dot(const uint8_t *wt, const uint8
     }
 }
 
-/* Tiles [t0, t1) for every token of a (tokens the inner loop: a tile's weights stay in cache). */
+/* The 32 rows' dots of one tile with one token's tables, in row order. */
+static void t3_tile_dots(const uint8_t *wt, const uint8_t *tab, int64_t nblk, int32_t dot[LT_TILE]) {
+    __m256i d[4];
+    t3_tile_dot(wt, tab, nblk, d);
+    for (int i = 0; i < 4; i++) _mm256_storeu_si256((__m256i *)(dot + 8 * i), d[i]);
+}
+
 void lt_gemv_t3_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y) {
-    int64_t nblk = w->nslots / LT_T3_GROUPS;
-    size_t tile_bytes = lt_qw_tile_bytes(w);
-    for (int64_t tile = t0; tile < t1; tile++) {
-        const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
-        const float *sc = w->scale + tile * LT_TILE;
-        int64_t row0 = tile * LT_TILE, rows = LT_MIN(LT_TILE, w->m - row0);
-        for (int64_t n = 0; n < a->n; n++) {
-            const uint8_t *tab = a->gemv_tab[LT_QK_TERN3] + (size_t)n * (size_t)a->gemv_slots[LT_QK_TERN3] * 32;
-            __m256i d[4];
-            t3_tile_dot(wt, tab, nblk, d);
-            __m256 act = _mm256_set1_ps(a->scale[n]);
-            float out[LT_TILE];
-            for (int i = 0; i < 4; i++) /* the reference's float steps: dot * (s * a) */
-                _mm256_storeu_ps(out + 8 * i, _mm256_mul_ps(_mm256_cvtepi32_ps(d[i]),
-                                                            _mm256_mul_ps(_mm256_loadu_ps(sc + 8 * i), act)));
-            memcpy(y + n * w->m + row0, out, (size_t)rows * sizeof(float));
-        }
-    }
+    lt_gemv_t3_tiles(w, a, t0, t1, y, t3_tile_dots);
 }
 
 #endif
