@@ -30,8 +30,8 @@ static uint64_t read_xcr0(void) {
     return (uint64_t)hi << 32 | lo;
 }
 
-/* AVX2 needs AVX2 + FMA + F16C + BMI2 and the OS saving YMM state; AVX-512 level needs F, BW, VL
- * (+ VBMI for vpermb) and the OS saving ZMM/opmask state. */
+/* AVX2 needs AVX2 + FMA + F16C + BMI2 and the OS saving YMM state; AVX-512 level needs F, BW, VL,
+ * VBMI (vpermb) and VNNI (vpdpbusd) and the OS saving ZMM/opmask state (Ice Lake, Zen 4 and later). */
 static lt_isa detect_x86(void) {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return LT_ISA_SCALAR;
@@ -42,8 +42,8 @@ static lt_isa detect_x86(void) {
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return LT_ISA_SCALAR;
     bool avx2 = b & (1u << 5), bmi2 = b & (1u << 8);
     if (!avx2 || !bmi2) return LT_ISA_SCALAR;
-    bool f = b & (1u << 16), bw = b & (1u << 30), vl = b & (1u << 31), vbmi = c & (1u << 1);
-    if (f && bw && vl && vbmi && (xcr0 & 0xE6) == 0xE6) return LT_ISA_AVX512;
+    bool f = b & (1u << 16), bw = b & (1u << 30), vl = b & (1u << 31), vbmi = c & (1u << 1), vnni = c & (1u << 11);
+    if (f && bw && vl && vbmi && vnni && (xcr0 & 0xE6) == 0xE6) return LT_ISA_AVX512;
     return LT_ISA_AVX2;
 }
 #endif
