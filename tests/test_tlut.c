@@ -1,8 +1,9 @@
 /* The ternary group-of-3 LUT GEMM (tlut.h) against lt_gemv_ref, bit for bit (float bit patterns):
- * per-row ternary weights with K not a multiple of 3, 8, 12 or 48 (and K < 3), M not a multiple of
+ * per-row ternary weights (TERN3 and ternary pairs) with K not a multiple of 3, 8, 12 or 48 (and K < 3), M not a multiple of
  * 32, N around the 32-token blocks and the 128-token regions, both activation rules, tokens of
  * all ±127 and all -128 (the int16 limits), a row of all +1 and one of all -1 weights, 1 and 2
- * threads, several weights in one call (q/k/v) and through lt_qweight_matmul_many (AUTO). */
+ * threads, several weights in one call (q/k/v) and through lt_qweight_matmul_many (AUTO), with
+ * the AVX2 pieces and, where the CPU has AVX-512, the AVX-512 ones (tlut_avx512.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +45,14 @@ static int mismatches(const float *y, const float *yref, int64_t count, int64_t 
 
 static lt_pool *pool2;
 
-/* Three weights of the same K (the second with other rows), all tokens counts in ns. */
-static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn) {
+/* Three weights of the same K (the second with other rows), all tokens counts in ns; in the
+ * ternary-pair layout (TERNARY: repacked while the scalar level is active) or TERN3. */
+static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn, bool pairs) {
+    if (pairs) lt_isa_set(LT_ISA_SCALAR);
     lt_qweight *w[3] = { make_weight(k, m), make_weight(k, m + 37), make_weight(k, LT_MAX(1, m - 5)) };
+    lt_isa_set(lt_isa_detect());
     CHECKF(w[0] && w[1] && w[2], "K=%lld M=%lld: %s", (long long)k, (long long)m, lt_error());
+    CHECKF(!w[0] || (w[0]->kind == LT_QK_TERNARY) == (pairs || !lt_tern3_enabled()), "K=%lld: layout %d", (long long)k, w[0] ? (int)w[0]->kind : -1);
     if (!w[0] || !w[1] || !w[2]) return;
     for (int i = 0; i < 3; i++) CHECKF(lt_tlut_supports(w[i]), "K=%lld: not per-row ternary", (long long)k);
     lt_act *act = lt_act_new();
@@ -64,24 +69,28 @@ static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn) {
             if (rule) for (int64_t t = 6; t < n; t += 13) memset(act->xq + t * act->kx, 0x80, (size_t)k);
             CHECK(lt_isa_set(LT_ISA_SCALAR));
             for (int i = 0; i < 3; i++) lt_qweight_matmul_path(w[i], act, yref[i], NULL, LT_PATH_GEMV);
-            CHECK(lt_isa_set(LT_ISA_AVX2));
-            for (int run = 0; run < 4; run++) { /* 1, 2 threads; one weight, three in one call; AUTO */
-                lt_pool *pool = run & 1 ? pool2 : NULL;
-                for (int i = 0; i < 3; i++) memset(y[i], 0xFF, (size_t)(n * w[i]->m) * sizeof(float));
-                if (run < 2) {
-                    for (int i = 0; i < 3; i++) lt_qweight_matmul_tlut((const lt_qweight *const *)&w[i], 1, act, &y[i], pool);
-                } else if (run == 2) {
-                    lt_qweight_matmul_tlut((const lt_qweight *const *)w, 3, act, y, pool);
-                } else {
-                    lt_qweight_matmul_many((const lt_qweight *const *)w, 3, act, y, pool);
-                }
-                for (int i = 0; i < 3; i++) {
-                    int64_t first = 0;
-                    int bad = mismatches(y[i], yref[i], n * w[i]->m, &first);
-                    CHECKF(bad == 0, "K=%lld M=%lld N=%lld rule=%s run=%d weight %d: %d mismatches, first [%lld][%lld] %g vs ref %g",
-                           (long long)k, (long long)w[i]->m, (long long)n, rule ? "ggml" : "runbit", run, i, bad,
-                           (long long)(first / w[i]->m), (long long)(first % w[i]->m), bad ? y[i][first] : 0,
-                           bad ? yref[i][first] : 0);
+            for (int level = 0; level < 2; level++) { /* the AVX2 and (where the CPU has it) the AVX-512 pieces */
+                lt_isa isa = level ? LT_ISA_AVX512 : LT_ISA_AVX2;
+                if (!lt_isa_available(isa)) continue;
+                CHECK(lt_isa_set(isa));
+                for (int run = 0; run < 4; run++) { /* 1, 2 threads; one weight, three in one call; AUTO */
+                    lt_pool *pool = run & 1 ? pool2 : NULL;
+                    for (int i = 0; i < 3; i++) memset(y[i], 0xFF, (size_t)(n * w[i]->m) * sizeof(float));
+                    if (run < 2) {
+                        for (int i = 0; i < 3; i++) lt_qweight_matmul_tlut((const lt_qweight *const *)&w[i], 1, act, &y[i], pool);
+                    } else if (run == 2) {
+                        lt_qweight_matmul_tlut((const lt_qweight *const *)w, 3, act, y, pool);
+                    } else {
+                        lt_qweight_matmul_many((const lt_qweight *const *)w, 3, act, y, pool);
+                    }
+                    for (int i = 0; i < 3; i++) {
+                        int64_t first = 0;
+                        int bad = mismatches(y[i], yref[i], n * w[i]->m, &first);
+                        CHECKF(bad == 0, "%s K=%lld M=%lld N=%lld rule=%s run=%d weight %d: %d mismatches, first [%lld][%lld] %g vs ref %g",
+                               lt_isa_name(isa), (long long)k, (long long)w[i]->m, (long long)n, rule ? "ggml" : "runbit", run, i, bad,
+                               (long long)(first / w[i]->m), (long long)(first % w[i]->m), bad ? y[i][first] : 0,
+                               bad ? yref[i][first] : 0);
+                    }
                 }
             }
         }
@@ -107,7 +116,8 @@ int main(void) {
         { 1, 5, all_n, 12 },   { 2, 33, some_n, 3 },  { 5, 40, some_n, 3 },  { 100, 17, all_n, 12 },
         { 257, 70, all_n, 12 }, { 769, 33, some_n, 3 }, { 2569, 300, one_n, 1 }, { 6912, 40, one_n, 1 },
     };
-    for (size_t si = 0; si < LT_ARRAY_LEN(shapes); si++) check_shape(shapes[si].k, shapes[si].m, shapes[si].ns, shapes[si].nn);
+    for (int pairs = 0; pairs < 2; pairs++)
+        for (size_t si = 0; si < LT_ARRAY_LEN(shapes); si++) check_shape(shapes[si].k, shapes[si].m, shapes[si].ns, shapes[si].nn, pairs);
     /* a weight of another K: an error and zero outputs, no crash */
     lt_qweight *w1 = make_weight(100, 40), *w2 = make_weight(101, 40);
     lt_act *act = lt_act_new();

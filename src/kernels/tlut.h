@@ -21,6 +21,7 @@
 #define LT_TLUT_ENTRY 64   /* bytes per table row (32 int16 of one code c) */
 #define LT_TLUT_GROUP (27 * LT_TLUT_ENTRY) /* bytes of one group's table (1728) */
 #define LT_TLUT_KG 16      /* groups per K-block: 27 KB of tables, built in L1 and used by all rows of a unit */
+#define LT_TLUT_KG_T3 14   /* the same for TERN3 weights on AVX-512: one TERN3 block */
 #define LT_TLUT_WIDEN 80   /* groups added in int16 before the high byte moves out: 255 + 80 · 384 < 32768 */
 #define LT_TLUT_MAX_K 65280 /* K at most: the high parts of the dots (dot / 256) fit int16 (|dot| <= 128 K:
                             * the padding is zero weights; a multiple of 8, so TERNARY's kp fits as well) */
@@ -53,6 +54,23 @@ void lt_tlut_set_auto(bool on);
  * LT_TLUT_TILES tiles taken from a counter. Needs AVX2 (the caller checks the ISA). On out of
  * memory the outputs are zeros and lt_error() is set. */
 void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, float *const *ys, lt_pool *pool);
+
+/* The per-ISA pieces of a work unit (tlut_avx2.c runs the units; lt_qweight_matmul_tlut takes the
+ * AVX-512 ones where that level is active). A K-block is LT_TLUT_KG groups, for TERN3 kg_t3 (the
+ * AVX-512 decoder reads whole 14-group blocks).
+ *   tables:   E_g for ng groups from g0 at tab + (g - g0) * LT_TLUT_GROUP, from the transposed
+ *             activations xt[k][32 tokens] (int16);
+ *   codes_t3: codes[g - g0][r] = 8 c of row r (TERN3 tiles: c = v + 13), groups past nslots 8 * 13;
+ *   rows:     p16[r][t] += Σ_{g < ng} E_g[c][t] for the 32 rows of a tile (codes[g * 32 + r] = 8 c);
+ *   carry:    hi += p16 >> 8, p16 &= 255 for `rows` rows (dot = 256 hi + p16). */
+typedef struct {
+    int kg_t3;
+    void (*tables)(const int16_t *xt, int64_t g0, int ng, uint8_t *tab);
+    void (*codes_t3)(const uint8_t *wt, int64_t nslots, int64_t g0, int ng, uint8_t *codes);
+    void (*rows)(const uint8_t *codes, const uint8_t *tab, int ng, int16_t (*p16)[LT_TLUT_NB]);
+    void (*carry)(int16_t (*p16)[LT_TLUT_NB], int16_t (*hi)[LT_TLUT_NB], int64_t rows);
+} lt_tlut_ops;
+extern const lt_tlut_ops lt_tlut_ops_avx512;
 #endif
 
 #endif

@@ -244,7 +244,7 @@ enum { r0_i, r1_i, r2_i, r3_i, r4_i, r5_i, r6_i, r7_i };
 _Static_assert(GROUP_BYTES == 1728 && LT_TILE == 32 && NB == 32, "the row loop's constants");
 
 /* The 32 rows of a tile over a full K-block (KG groups): p16[r] += Σ_g E_g[codes[g][r]]. */
-static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t (*p16)[NB]) {
+static void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t (*p16)[NB]) {
 #if defined(__x86_64__)
     __m256i acc[16];
     uint64_t q, i0, i1;
@@ -272,6 +272,13 @@ static inline void tile_kblock(const uint8_t *codes, const uint8_t *tab, int16_t
 #else
     for (int r = 0; r < LT_TILE; r++) row_groups(codes + r, tab, KG, p16[r]);
 #endif
+}
+
+/* The AVX2 row kernel. */
+static void rows_avx2(const uint8_t *codes, const uint8_t *tab, int ng, int16_t (*p16)[NB]) {
+    if (ng == KG) tile_kblock(codes, tab, p16);
+    else
+        for (int r = 0; r < LT_TILE; r++) row_groups(codes + r, tab, ng, p16[r]);
 }
 
 /* The partial dots in two int16 halves: dot = 256 hi + p16. The row loop adds into p16; every
@@ -339,6 +346,10 @@ static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t row0, in
         for (int t = 0; t < nt; t++) y[(tok0 + t) * w->m + row0 + i] = (float)(hi[i][t] * 256 + p16[i][t]) * (w->scale[row0 + i] * a->scale[tok0 + t]);
 }
 
+static const lt_tlut_ops ops_avx2 = {
+    .kg_t3 = KG, .tables = build_tables, .codes_t3 = decode_codes_t3, .rows = rows_avx2, .carry = carry_high,
+};
+
 /* A thread's working memory for one unit (rows of up to LT_TLUT_TILES tiles). */
 typedef struct {
     uint8_t tab[KG * GROUP_BYTES];   /* the K-block's tables (built by the unit: they stay in L1) */
@@ -350,25 +361,23 @@ typedef struct {
 /* Tiles [t0, t1) of w (at most LT_TLUT_TILES) for the nt tokens from tok0, whose transposed
  * activations are xt ([ngroups * 3][32]): y[tok][row] = (float)dot * (s * a) as lt_gemv_ref. */
 static void run_unit(const lt_qweight *w, const lt_act *a, const int16_t *xt, int64_t ngroups, int64_t tok0, int nt,
-                     int64_t t0, int64_t t1, float *y, unit_scratch *sc) {
+                     int64_t t0, int64_t t1, float *y, unit_scratch *sc, const lt_tlut_ops *ops) {
     int64_t rows = (t1 - t0) * LT_TILE, nbytes = w->nslots / 2, pending = 0;
     size_t tile_bytes = lt_qw_tile_bytes(w);
     memset(sc->p16, 0, (size_t)rows * sizeof sc->p16[0]);
     memset(sc->hi, 0, (size_t)rows * sizeof sc->hi[0]);
-    for (int64_t g0 = 0; g0 < ngroups; g0 += KG) {
-        int ng = (int)LT_MIN(KG, ngroups - g0);
-        build_tables(xt, g0, ng, sc->tab);
+    int kg = w->kind == LT_QK_TERN3 ? ops->kg_t3 : KG;
+    for (int64_t g0 = 0; g0 < ngroups; g0 += kg) {
+        int ng = (int)LT_MIN(kg, ngroups - g0);
+        ops->tables(xt, g0, ng, sc->tab);
         for (int64_t tile = t0; tile < t1; tile++) {
-            if (w->kind == LT_QK_TERN3) decode_codes_t3(w->idx + (size_t)tile * tile_bytes, w->nslots, g0, ng, sc->codes);
+            if (w->kind == LT_QK_TERN3) ops->codes_t3(w->idx + (size_t)tile * tile_bytes, w->nslots, g0, ng, sc->codes);
             else decode_codes(w->idx + (size_t)tile * tile_bytes, nbytes, g0, ng, sc->codes);
-            int16_t (*p16)[NB] = sc->p16 + (tile - t0) * LT_TILE;
-            if (ng == KG) tile_kblock(sc->codes, sc->tab, p16);
-            else
-                for (int r = 0; r < LT_TILE; r++) row_groups(sc->codes + r, sc->tab, ng, p16[r]);
+            ops->rows(sc->codes, sc->tab, ng, sc->p16 + (tile - t0) * LT_TILE);
         }
         pending += ng;
-        if (pending + KG > LT_TLUT_WIDEN && g0 + KG < ngroups) { /* the next K-block could overflow p16 */
-            carry_high(sc->p16, sc->hi, rows);
+        if (pending + kg > LT_TLUT_WIDEN && g0 + kg < ngroups) { /* the next K-block could overflow p16 */
+            ops->carry(sc->p16, sc->hi, rows);
             pending = 0;
         }
     }
@@ -390,6 +399,7 @@ typedef struct {
     int ntok, nblocks;
     int64_t first_unit[LT_MATMUL_MANY_MAX + 1]; /* units of weight i: [first_unit[i], first_unit[i + 1]) */
     int64_t chunk_tiles[LT_MATMUL_MANY_MAX];    /* tiles per row chunk of weight i */
+    const lt_tlut_ops *ops;                     /* the pieces of the active ISA level */
     atomic_int next_fill, filled;
     atomic_llong next_unit;
 } tlut_job;
@@ -422,7 +432,7 @@ static void tlut_task(void *ctx, int ith, int nth) {
         int64_t local = u - j->first_unit[i], chunk = local / j->nblocks, b = local % j->nblocks;
         int64_t t0 = chunk * j->chunk_tiles[i], t1 = LT_MIN(t0 + j->chunk_tiles[i], w->ntiles);
         run_unit(w, j->a, j->xt + (size_t)b * (size_t)kt * NB, j->ngroups, j->tok0 + b * NB, (int)LT_MIN(NB, j->ntok - b * NB),
-                 t0, t1, j->ys[i], j->scratch + ith);
+                 t0, t1, j->ys[i], j->scratch + ith, j->ops);
     }
 }
 
@@ -479,7 +489,8 @@ void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, f
         }
         for (int64_t tok0 = 0; tok0 < a->n; tok0 += LT_TLUT_TOKENS) {
             tlut_job j = { .ws = ws + i0, .ys = ys + i0, .count = cnt, .a = a, .xt = (int16_t *)buf,
-                           .scratch = (unit_scratch *)(buf + xt_bytes), .ngroups = ngroups, .tok0 = tok0 };
+                           .scratch = (unit_scratch *)(buf + xt_bytes), .ngroups = ngroups, .tok0 = tok0,
+                           .ops = lt_isa_active() == LT_ISA_AVX512 ? &lt_tlut_ops_avx512 : &ops_avx2 };
             j.ntok = (int)LT_MIN(LT_TLUT_TOKENS, a->n - tok0);
             j.nblocks = (j.ntok + NB - 1) / NB;
             j.first_unit[0] = 0;
