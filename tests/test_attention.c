@@ -106,13 +106,15 @@ int main(void) {
     static const int hds[] = { 8, 64, 80, 128, 40 };
     static const int ns[] = { 1, 2, 15, 16, 17, 33, 64, 70 };
     typedef struct { const char *name; scores_fn s; values_fn v; void (*conv)(uint16_t *, const float *, int64_t); } impl;
-    impl isas[2] = {
+    impl isas[3] = {
         { "portable", lt_att_scores_portable, lt_att_values_portable, lt_f16_from_f32_row_portable },
     };
     int n_isas = 1;
 #ifdef LUTLM_HAVE_X86_KERNELS
     if (lt_isa_available(LT_ISA_AVX2))
         isas[n_isas++] = (impl){ "avx2", lt_att_scores_avx2, lt_att_values_avx2, lt_f16_from_f32_row_avx2 };
+    if (lt_isa_available(LT_ISA_AVX512)) /* its own products, AVX2's row conversion */
+        isas[n_isas++] = (impl){ "avx512", lt_att_scores_avx512, lt_att_values_avx512, lt_f16_from_f32_row_avx2 };
 #endif
     for (int a = 0; a < n_isas; a++) {
         for (size_t h = 0; h < LT_ARRAY_LEN(hds); h++)

@@ -87,6 +87,10 @@ static bool use_avx2(void) {
 
 void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
+    if (lt_isa_active() == LT_ISA_AVX512) {
+        lt_att_scores_avx512(q, qs, G, kv, n, scores, s_stride);
+        return;
+    }
     if (use_avx2()) {
         lt_att_scores_avx2(q, qs, G, kv, n, scores, s_stride);
         return;
@@ -98,6 +102,10 @@ void lt_att_scores(const float *q, int64_t qs, int G, const lt_kv_view *kv, int 
 void lt_att_values(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
                    bool add) {
 #if defined(LUTLM_HAVE_X86_KERNELS)
+    if (lt_isa_active() == LT_ISA_AVX512) {
+        lt_att_values_avx512(p, s_stride, G, kv, n, out, qs, add);
+        return;
+    }
     if (use_avx2()) {
         lt_att_values_avx2(p, s_stride, G, kv, n, out, qs, add);
         return;

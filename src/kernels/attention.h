@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/util.h" /* lt_fp16_to_fp32 */
+
 #define LT_ATT_MAX_G 4 /* query heads per call: their accumulators share the registers */
 #define LT_KV_TILE 16  /* positions per tile of K */
 #define LT_KV_VBLOCK 16 /* dimensions per block of V */
@@ -65,7 +67,28 @@ void lt_att_values_portable(const float *p, int64_t s_stride, int G, const lt_kv
                             int64_t qs, bool add);
 void lt_att_softmax_portable(float *s, int n, float scale);
 void lt_f16_from_f32_row_portable(uint16_t *dst, const float *src, int64_t n);
+/* lt_att_values' dimensions d0 .. hd-1 one by one (the operations of the portable code): the tail
+ * of the SIMD versions, which take 16 dimensions at a time. */
+static inline void lt_att_values_dims(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out,
+                                      int64_t qs, bool add, int d0) {
+    for (int g = 0; g < G; g++) {
+        float *o = out + g * qs;
+        if (!add)
+            for (int d = d0; d < kv->hd; d++) o[d] = 0.0f;
+        for (int j = 0; j < n; j++) {
+            const float pj = p[g * s_stride + j];
+            for (int d = d0; d < kv->hd; d++) {
+                int64_t e = lt_kv_v_index(kv->v_rows, j, d);
+                o[d] += pj * (kv->v_f16 ? lt_fp16_to_fp32(((const uint16_t *)kv->v)[e]) : ((const float *)kv->v)[e]);
+            }
+        }
+    }
+}
+
 #ifdef LUTLM_HAVE_X86_KERNELS
+void lt_att_scores_avx512(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
+void lt_att_values_avx512(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
+                          bool add);
 void lt_att_softmax_avx2(float *s, int n, float scale);
 void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
 void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,

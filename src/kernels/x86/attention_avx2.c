@@ -20,10 +20,6 @@ static inline __attribute__((always_inline)) __m256 load8(const void *base, int6
     return f16 ? load_f16x8((const uint16_t *)base + off) : _mm256_loadu_ps((const float *)base + off);
 }
 
-static inline __attribute__((always_inline)) float load1(const void *base, int64_t off, const bool f16) {
-    return f16 ? _cvtsh_ss(((const uint16_t *)base)[off]) : ((const float *)base)[off];
-}
-
 /* Scores of G queries at positions j0 .. j0 + 15 (j0 starts a tile) into out[g * s_stride + 0 .. 15]. */
 static inline __attribute__((always_inline)) void scores16(const float *q, int64_t qs, const int G,
                                                            const lt_kv_view *kv, const bool f16, int j0,
@@ -87,15 +83,7 @@ static inline __attribute__((always_inline)) void values_g(const float *p, int64
                                                            float *out, int64_t qs, bool add) {
     int d0 = 0;
     for (; d0 + 16 <= kv->hd; d0 += 16) values16(p, s_stride, G, kv, f16, n, d0, out, qs, add);
-    for (int g = 0; g < G; g++) { /* dimensions past the last multiple of 16 */
-        float *o = out + g * qs;
-        if (!add)
-            for (int d = d0; d < kv->hd; d++) o[d] = 0.0f;
-        for (int j = 0; j < n; j++) {
-            const float pj = p[g * s_stride + j];
-            for (int d = d0; d < kv->hd; d++) o[d] += pj * load1(kv->v, lt_kv_v_index(kv->v_rows, j, d), f16);
-        }
-    }
+    lt_att_values_dims(p, s_stride, G, kv, n, out, qs, add, d0); /* past the last multiple of 16 */
 }
 
 /* One copy per (G, storage type): constants for the register allocation. */
