@@ -27,6 +27,8 @@ static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
 
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+/* The AVX-512 level's (VNNI vpdpbusd, int32 sums: no int16 chunks; x86/gemm_avx512.c). */
+void lt_gemm_avx512(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif
 #ifdef LUTLM_HAVE_ARM_KERNELS
 void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
