@@ -105,8 +105,8 @@ enum {
     T3_IDX = KQ_T3 * 4 / 3 + 2, /* index rows of a K-block: its 84 groups and 2 read past them */
 };
 
-/* TERN3, kquads [q0, q1) with q0 a multiple of KQ_T3 (so from group g0 = 4 q0 / 3 at a block start,
- * q1 - q0 <= KQ_T3): first per group g the index byte m | neg << 6 of each row (m = |v| from the
+/* TERN3, kquads [q0, q1) with q0 a multiple of KQ_T3 / 3 (so from group g0 = 4 q0 / 3 at a block
+ * start) and q1 - q0 <= KQ_T3: first per group g the index byte m | neg << 6 of each row (m = |v| from the
  * nibble, neg = the group's sign bit, moved to bit 6 by a 16-bit shift: bit 7 - jj of a sign byte),
  * groups jj and 7 + jj of a block together (one nibble vector, sign bytes A and B); groups past
  * nslots index 0 (code 1: t = 0, and x is 0 there). Then per kquad a vpermb of the 64 index bytes of
@@ -264,18 +264,58 @@ static void store_outputs(const lt_qweight *w, const lt_act *a, int64_t tile, in
     }
 }
 
+/* Decoding of a tile's kquads [q, q1) into out (kquad q at out), a piece at a time. */
+typedef struct {
+    const uint8_t *wt;
+    int64_t nslots, q, q1;
+    uint8_t *out;
+} decode_job;
+
+/* Decode the next nq kquads of d (fewer at its end; a multiple of decode_align unless at the end). */
+static inline __attribute__((always_inline)) void decode_some(decode_job *d, int64_t nq, const lt_qkind kind, const int P) {
+    int64_t q1 = LT_MIN(d->q1, d->q + nq);
+    if (d->q >= q1) return;
+    if (kind == LT_QK_TERNARY) decode_ternary512(d->wt, d->q, q1, d->out);
+    else if (kind == LT_QK_TERN3) decode_tern3_512(d->wt, d->nslots, d->q, q1, d->out);
+    else decode_planes512(d->wt, d->q, q1, P, d->out);
+    d->out += (q1 - d->q) * 128;
+    d->q = q1;
+}
+
+/* Where a decoder may start: planes by pairs of kquads, TERN3 at a block (21 kquads = 2 blocks). */
+static inline int64_t decode_align(lt_qkind kind) { return kind == LT_QK_TERN3 ? KQ_T3 / 3 : kind == LT_QK_PLANES ? 2 : 1; }
+
+/* Passes of block_passes for nt tokens from tok0. */
+static int count_passes(int64_t tok0, int nt) {
+    int n = 0;
+    for (int t = 0; t < nt;) {
+        int seg = (int)LT_MIN(nt - t, (tok0 + t) / LT_VLUT_NB * LT_VLUT_NB + LT_VLUT_NB - (tok0 + t));
+        n += (seg + TMAX - 1) / TMAX;
+        t += seg;
+    }
+    return n;
+}
+
 /* One decoded K-block of ng groups of gq kquads from kquad q0 / group g0 (per row: one group) for
  * the nt tokens from tok0, pass K (see PASS_ASM), in passes of at most TMAX tokens: near-equal
  * (a short last pass would leave the multiply pipes waiting on its few accumulators), inside one
- * 32-token block each (a->gsumf holds Σx per block of LT_VLUT_NB tokens). */
-static void block_passes(const uint8_t *codes, int64_t ng, int64_t gq, int K, const lt_act *a, int64_t tok0, int nt,
-                         int64_t q0, int64_t g0, const uint16_t *gsm, int32_t (*ip)[LT_TILE], float (*fp)[LT_TILE]) {
+ * 32-token block each (a->gsumf holds Σx per block of LT_VLUT_NB tokens). Before each pass a piece
+ * of the next K-block's decoding (`next`): the decoders run on other pipes than vpdpbusd, and
+ * out-of-order execution overlaps a piece with the pass next to it. */
+static inline __attribute__((always_inline)) void block_passes(const uint8_t *codes, int64_t ng, int64_t gq, int K,
+                                                               const lt_act *a, int64_t tok0, int nt, int64_t q0,
+                                                               int64_t g0, const uint16_t *gsm, int32_t (*ip)[LT_TILE],
+                                                               float (*fp)[LT_TILE], decode_job *next,
+                                                               const lt_qkind kind, const int P) {
+    int64_t align = decode_align(kind), pieces = count_passes(tok0, nt);
+    int64_t piece = ((next->q1 - next->q + pieces - 1) / pieces + align - 1) / align * align;
     for (int t = 0; t < nt;) {
         int64_t tok = tok0 + t, blk = tok / LT_VLUT_NB;
         int seg = (int)LT_MIN(nt - t, (blk + 1) * LT_VLUT_NB - tok); /* tokens left in this 32-token block */
         const float *sums = a->gsumf + (blk * a->gsum_ngroups + g0) * LT_VLUT_NB;
         for (int p = 0, passes = (seg + TMAX - 1) / TMAX; p < passes; p++) {
             int T = seg / (passes - p) + (seg % (passes - p) != 0);
+            decode_some(next, piece, kind, P);
             pass_by_t[T][K](codes, a->xq + (tok0 + t) * a->kx + 4 * q0, a->kx, ng, gq, ip + t, fp + t, gsm,
                             sums + (tok0 + t) % LT_VLUT_NB);
             t += T, seg -= T;
@@ -283,38 +323,82 @@ static void block_passes(const uint8_t *codes, int64_t ng, int64_t gq, int K, co
     }
 }
 
-/* Per block of NB tokens and tile: K-blocks of whole scale groups where a group fits in KQ kquads
- * (the float steps inside the passes), else pieces of KQ kquads of one group (per-row weights: the
- * row), summed in ip; the last piece of a group takes its float steps. */
+/* A K-block: kquads [q0, q1) holding groups g0 .. g0 + ng - 1 whole, or a piece of group g0
+ * (ng = 1; per-row weights: the row is one group). q0 = -1: past the row. */
+typedef struct {
+    int64_t q0, q1, g0, ng;
+} kblock;
+
+/* How rows are cut: groups of gq kquads, K-blocks of at most kq kquads, gpb whole groups each
+ * where a group fits (else pieces of one group). */
+typedef struct {
+    int64_t gq, kq, gpb, ngroups;
+} kplan;
+
+/* The K-block after kb (kb = {0} gives the first). */
+static kblock next_kblock(const kplan *p, kblock kb) {
+    int64_t qend = (kb.g0 + kb.ng) * p->gq;
+    if (kb.q1 < qend) return (kblock){ kb.q1, LT_MIN(kb.q1 + p->kq, qend), kb.g0, kb.ng };
+    int64_t g0 = kb.g0 + kb.ng;
+    if (g0 >= p->ngroups) return (kblock){ -1, -1, g0, 0 };
+    int64_t ng = LT_MIN(p->gpb, p->ngroups - g0);
+    return (kblock){ g0 * p->gq, LT_MIN(g0 * p->gq + p->kq, (g0 + ng) * p->gq), g0, ng };
+}
+
+/* Into L2: bytes [p, p + bytes). */
+static inline void prefetch_l2(const void *p, size_t bytes) {
+    for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T1);
+}
+
+/* The codes and scales of K-block kb of tile `tile` (past the row: the next tile's first) into L2,
+ * a K-block ahead of its decoding: the passes in between leave the hardware prefetcher idle. */
+static void prefetch_kblock(const lt_qweight *w, const kplan *p, int64_t tile, kblock kb) {
+    if (kb.q0 < 0) {
+        if (++tile >= w->ntiles) return;
+        kb = next_kblock(p, (kblock){ 0, 0, 0, 0 });
+    }
+    size_t tile_bytes = lt_qw_tile_bytes(w), kp = (size_t)w->kp;
+    prefetch_l2(w->idx + (size_t)tile * tile_bytes + tile_bytes * 4 * (size_t)kb.q0 / kp,
+                tile_bytes * 4 * (size_t)(kb.q1 - kb.q0) / kp + 64);
+    if (!w->per_row) prefetch_l2(lt_qw_gsm(w, tile, kb.g0), (size_t)kb.ng * (size_t)w->nsm * LT_TILE * sizeof(uint16_t));
+}
+
+/* Per block of NB tokens and tile: K-blocks of whole scale groups where a group fits (the float
+ * steps inside the passes), else pieces of one group (per-row weights: the row), summed in ip; the
+ * last piece of a group takes its float steps. K-blocks are decoded one ahead, into the other half
+ * of `codes`, during the passes of the current one; with few passes (n < 24) INTn K-blocks are
+ * halved, so that a piece of decoding stays near enough to its pass to overlap (measured: n = 8
+ * ~+15% over 64 and 16 kquads; TERN3 was best at 63, whose decoder has a cost per call). */
 static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w, const lt_act *a, int64_t t0,
                                                              int64_t t1, float *y, const lt_qkind kind, const int P) {
-    _Alignas(64) uint8_t codes[KQ * 128];
+    _Alignas(64) uint8_t codes[2][KQ * 128];
     _Alignas(64) int32_t ip[NB][LT_TILE];
     _Alignas(64) float fp[NB][LT_TILE];
     size_t tile_bytes = lt_qw_tile_bytes(w);
     int64_t gq = (w->group + 3) / 4; /* TERN3: kp = 42 n, the last kquad padded */
-    const int64_t kq = kind == LT_QK_TERN3 ? KQ_T3 : KQ; /* kquads per K-block */
     int mode = w->per_row ? 0 : lt_qw_has_offset(w) ? 2 : 1;
-    bool whole = gq <= kq;
-    int64_t gpb = whole && mode ? kq / gq : 1; /* groups per K-block */
     for (int64_t tok0 = a->first_token; tok0 < a->n; tok0 += NB) {
         int nt = (int)LT_MIN(NB, a->n - tok0);
+        int64_t kq = kind == LT_QK_TERN3 ? KQ_T3 : nt >= 24 ? KQ : KQ / 2;
+        bool whole = gq <= kq;
+        const kplan plan = { gq, kq, whole && mode ? kq / gq : 1, w->ngroups };
         for (int64_t tile = t0; tile < t1; tile++) {
             const uint8_t *wt = w->idx + (size_t)tile * tile_bytes;
             memset(ip, 0, (size_t)nt * sizeof ip[0]);
             if (mode) memset(fp, 0, (size_t)nt * sizeof fp[0]);
-            for (int64_t g0 = 0; g0 < w->ngroups; g0 += gpb) {
-                int64_t ng = LT_MIN(gpb, w->ngroups - g0), qend = (g0 + ng) * gq;
-                const uint16_t *gsm = mode ? lt_qw_gsm(w, tile, g0) : NULL;
-                for (int64_t q0 = g0 * gq; q0 < qend; q0 += kq) {
-                    int64_t q1 = LT_MIN(q0 + kq, qend);
-                    if (kind == LT_QK_TERNARY) decode_ternary512(wt, q0, q1, codes);
-                    else if (kind == LT_QK_TERN3) decode_tern3_512(wt, w->nslots, q0, q1, codes);
-                    else decode_planes512(wt, q0, q1, P, codes);
-                    block_passes(codes, whole ? ng : 1, whole ? gq : q1 - q0, q1 == qend ? mode : 0, a, tok0, nt, q0,
-                                 g0, gsm, ip, fp);
-                }
-                if (mode && !whole) memset(ip, 0, (size_t)nt * sizeof ip[0]); /* the group's pieces were summed there */
+            kblock kb = next_kblock(&plan, (kblock){ 0, 0, 0, 0 });
+            decode_job d = { wt, w->nslots, kb.q0, kb.q1, codes[0] };
+            decode_some(&d, kb.q1 - kb.q0, kind, P);
+            prefetch_kblock(w, &plan, tile, next_kblock(&plan, kb));
+            for (int i = 0; kb.q0 >= 0; i++) {
+                kblock nx = next_kblock(&plan, kb);
+                decode_job dn = { wt, w->nslots, nx.q0, nx.q0 >= 0 ? nx.q1 : nx.q0, codes[(i + 1) & 1] };
+                if (nx.q0 >= 0) prefetch_kblock(w, &plan, tile, next_kblock(&plan, nx));
+                bool ends = kb.q1 == (kb.g0 + kb.ng) * gq; /* the K-block ends its group(s) */
+                block_passes(codes[i & 1], whole ? kb.ng : 1, whole ? gq : kb.q1 - kb.q0, ends ? mode : 0, a, tok0, nt,
+                             kb.q0, kb.g0, mode ? lt_qw_gsm(w, tile, kb.g0) : NULL, ip, fp, &dn, kind, P);
+                if (mode && !whole && ends) memset(ip, 0, (size_t)nt * sizeof ip[0]); /* the group's pieces were summed there */
+                kb = nx;
             }
             store_outputs(w, a, tile, tok0, nt, ip, fp, y);
         }
