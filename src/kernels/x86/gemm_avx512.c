@@ -300,8 +300,11 @@ static int count_passes(int64_t tok0, int nt) {
  * the nt tokens from tok0, pass K (see PASS_ASM), in passes of at most TMAX tokens: near-equal
  * (a short last pass would leave the multiply pipes waiting on its few accumulators), inside one
  * 32-token block each (a->gsumf holds Σx per block of LT_VLUT_NB tokens). Before each pass a piece
- * of the next K-block's decoding (`next`): the decoders run on other pipes than vpdpbusd, and
- * out-of-order execution overlaps a piece with the pass next to it. */
+ * of the next K-block's decoding (`next`): the decoders run mostly on other pipes than vpdpbusd,
+ * and out-of-order execution overlaps a small piece with the pass next to it (n = 128: ~6 kquads a
+ * piece, +5-7% over decoding the whole K-block at once). A long piece does not overlap (measured
+ * on L1 data: decode + pass take their sum; its FP uops wait in the scheduler ahead of the
+ * pass's), so with one pass (n <= 12) decoding stays serial. */
 static inline __attribute__((always_inline)) void block_passes(const uint8_t *codes, int64_t ng, int64_t gq, int K,
                                                                const lt_act *a, int64_t tok0, int nt, int64_t q0,
                                                                int64_t g0, const uint16_t *gsm, int32_t (*ip)[LT_TILE],
@@ -350,25 +353,31 @@ static inline void prefetch_l2(const void *p, size_t bytes) {
     for (size_t o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + o, _MM_HINT_T1);
 }
 
+/* Offset in a tile's bytes of kquad q (TERN3: q a multiple of 21, at a block pair). */
+static inline size_t kquad_offset(int64_t q, const lt_qkind kind, const int P) {
+    if (kind == LT_QK_TERN3) return (size_t)(q / (KQ_T3 / 3)) * 2 * LT_T3_VECS * LT_TILE;
+    return (size_t)q * (kind == LT_QK_PLANES ? (size_t)(16 * P) : LT_TILE);
+}
+
 /* The codes and scales of K-block kb of tile `tile` (past the row: the next tile's first) into L2,
  * a K-block ahead of its decoding: the passes in between leave the hardware prefetcher idle. */
-static void prefetch_kblock(const lt_qweight *w, const kplan *p, int64_t tile, kblock kb) {
+static inline __attribute__((always_inline)) void prefetch_kblock(const lt_qweight *w, const kplan *p, int64_t tile,
+                                                                  kblock kb, const lt_qkind kind, const int P) {
     if (kb.q0 < 0) {
         if (++tile >= w->ntiles) return;
         kb = next_kblock(p, (kblock){ 0, 0, 0, 0 });
     }
-    size_t tile_bytes = lt_qw_tile_bytes(w), kp = (size_t)w->kp;
-    prefetch_l2(w->idx + (size_t)tile * tile_bytes + tile_bytes * 4 * (size_t)kb.q0 / kp,
-                tile_bytes * 4 * (size_t)(kb.q1 - kb.q0) / kp + 64);
+    const uint8_t *wt = w->idx + (size_t)tile * lt_qw_tile_bytes(w);
+    int64_t q1 = kind == LT_QK_TERN3 ? (kb.q1 + KQ_T3 / 3 - 1) / (KQ_T3 / 3) * (KQ_T3 / 3) : kb.q1;
+    prefetch_l2(wt + kquad_offset(kb.q0, kind, P), kquad_offset(q1, kind, P) - kquad_offset(kb.q0, kind, P));
     if (!w->per_row) prefetch_l2(lt_qw_gsm(w, tile, kb.g0), (size_t)kb.ng * (size_t)w->nsm * LT_TILE * sizeof(uint16_t));
 }
 
 /* Per block of NB tokens and tile: K-blocks of whole scale groups where a group fits (the float
  * steps inside the passes), else pieces of one group (per-row weights: the row), summed in ip; the
  * last piece of a group takes its float steps. K-blocks are decoded one ahead, into the other half
- * of `codes`, during the passes of the current one; with few passes (n < 24) INTn K-blocks are
- * halved, so that a piece of decoding stays near enough to its pass to overlap (measured: n = 8
- * ~+15% over 64 and 16 kquads; TERN3 was best at 63, whose decoder has a cost per call). */
+ * of `codes`, during the passes of the current one. With few passes (n < 24) INTn K-blocks are
+ * halved (n = 8: ~+10% over 64 and 16 kquads, medians of alternated runs; TERN3 was best at 63). */
 static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w, const lt_act *a, int64_t t0,
                                                              int64_t t1, float *y, const lt_qkind kind, const int P) {
     _Alignas(64) uint8_t codes[2][KQ * 128];
@@ -389,11 +398,11 @@ static inline __attribute__((always_inline)) void gemm_tiles(const lt_qweight *w
             kblock kb = next_kblock(&plan, (kblock){ 0, 0, 0, 0 });
             decode_job d = { wt, w->nslots, kb.q0, kb.q1, codes[0] };
             decode_some(&d, kb.q1 - kb.q0, kind, P);
-            prefetch_kblock(w, &plan, tile, next_kblock(&plan, kb));
+            prefetch_kblock(w, &plan, tile, next_kblock(&plan, kb), kind, P);
             for (int i = 0; kb.q0 >= 0; i++) {
                 kblock nx = next_kblock(&plan, kb);
                 decode_job dn = { wt, w->nslots, nx.q0, nx.q0 >= 0 ? nx.q1 : nx.q0, codes[(i + 1) & 1] };
-                if (nx.q0 >= 0) prefetch_kblock(w, &plan, tile, next_kblock(&plan, nx));
+                if (nx.q0 >= 0) prefetch_kblock(w, &plan, tile, next_kblock(&plan, nx), kind, P);
                 bool ends = kb.q1 == (kb.g0 + kb.ng) * gq; /* the K-block ends its group(s) */
                 block_passes(codes[i & 1], whole ? kb.ng : 1, whole ? gq : kb.q1 - kb.q0, ends ? mode : 0, a, tok0, nt,
                              kb.q0, kb.g0, mode ? lt_qw_gsm(w, tile, kb.g0) : NULL, ip, fp, &dn, kind, P);
