@@ -1,6 +1,7 @@
 /* The int8 GEMM for many tokens (prompt processing): decode the weight codes of a 32-row tile and
  * a K-block once into bytes, then multiply them with the int8 activations of many tokens
- * (vpmaddubsw / vmlal_s8), rows in vector lanes, tokens broadcast. docs/kernels.md, "int8 GEMM".
+ * (vpmaddubsw / vmlal_s8; vpdpbusd / sdot with int32 sums on the AVX-512 and dotprod levels), rows
+ * in vector lanes, tokens broadcast. docs/kernels.md, "int8 GEMM".
  *
  * Decoded codes: per "kquad" q (weights 4q .. 4q+3 of a row), 128 bytes: row r of the tile at
  * bytes 4r .. 4r+3, weight 4q+i at byte 4r+i. Ternary codes are c = t + 1 ∈ {0, 1, 2}, INTn codes

@@ -106,11 +106,11 @@ enum {
 };
 
 /* TERN3, kquads [q0, q1) with q0 a multiple of KQ_T3 / 3 (so from group g0 = 4 q0 / 3 at a block
- * start) and q1 - q0 <= KQ_T3: first per group g the index byte m | neg << 6 of each row (m = |v| from the
- * nibble, neg = the group's sign bit, moved to bit 6 by a 16-bit shift: bit 7 - jj of a sign byte),
- * groups jj and 7 + jj of a block together (one nibble vector, sign bytes A and B); groups past
- * nslots index 0 (code 1: t = 0, and x is 0 there). Then per kquad a vpermb of the 64 index bytes of
- * its two groups, the digits or'ed in, and the codes from t3_code_tab. */
+ * start) and q1 - q0 <= KQ_T3. First per group g the index byte m | neg << 6 of each row (m = |v|
+ * from the nibble, neg = the group's sign bit, bit 7 - jj of a sign byte, moved to bit 6 by a
+ * 16-bit shift), groups jj and 7 + jj of a block together (one nibble vector, sign bytes A and B);
+ * groups past nslots index 0 (code 1: t = 0, and x is 0 there). Then per kquad a vpermb of the 64
+ * index bytes of its two groups, the digits or'ed in, and the codes from t3_code_tab. */
 static void decode_tern3_512(const uint8_t *wt, int64_t nslots, int64_t q0, int64_t q1, uint8_t *codes) {
     _Alignas(64) uint8_t idx[T3_IDX + LT_T3_GROUPS][LT_TILE];
     int64_t g0 = 4 * q0 / 3, gend = LT_MIN(4 * (q1 - 1) / 3 + 2, nslots); /* groups read, not past the last block */
