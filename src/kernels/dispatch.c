@@ -64,8 +64,8 @@ static bool isa_from_name(const char *s, lt_isa *out) {
     return false;
 }
 
-/* Can a CPU whose best level is det run level isa? The AVX-512 level runs the AVX2 kernels and the
- * dotprod level the NEON kernels, for now (see docs/kernels.md). */
+/* Can a CPU whose best level is det run level isa? The AVX-512 level runs the AVX2 kernels but its
+ * own int8 GEMM, the dotprod level the NEON kernels but its own int8 GEMM (see docs/kernels.md). */
 static bool level_runs(lt_isa det, lt_isa isa) {
     switch (isa) {
     case LT_ISA_SCALAR: return true;
