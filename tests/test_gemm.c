@@ -1,7 +1,8 @@
 /* The int8 GEMM path (LT_PATH_GEMM) against the scalar reference, bit for bit: every kernel format
  * (ternary per row and per group, INT1-4 with groups 32/64/128), shapes with K and M not multiples
- * of 32, N = 1..257 (odd token counts, partial token blocks), 1 and 2 threads, on every SIMD level
- * the machine has (AVX2 here, NEON/dotprod under qemu-aarch64). AUTO must agree as well. Both
+ * of 32, N = 1..257 (odd token counts, partial token blocks, every pass width of the AVX-512 GEMM),
+ * 1 and 2 threads, on every SIMD level the machine has (AVX2 and AVX-512 here, NEON/dotprod under
+ * qemu-aarch64). AUTO must agree as well. Both
  * activation rules; some tokens are all -128 and row 0 has maximal codes (int16 limits). */
 #include <math.h>
 #include <stdint.h>
@@ -125,15 +126,16 @@ int main(void) {
     for (int bits = 1; bits <= 4; bits++)
         for (int g = 32; g <= 128; g *= 2) types[ntypes++] = lt_lut_int_type(bits, g);
 
-    static const int64_t all_n[] = { 1, 2, 3, 8, 16, 31, 32, 33, 64, 128, 257 }, some_n[] = { 5, 33, 64 },
-                         one_n[] = { 65 };
+    /* 4 .. 13 and 25: every pass width of the AVX-512 GEMM (1 .. 12 tokens, passes of near-equal size) */
+    static const int64_t all_n[] = { 1, 2, 3, 4, 6, 7, 8, 9, 13, 16, 25, 31, 32, 33, 64, 128, 257 },
+                         some_n[] = { 5, 33, 64 }, one_n[] = { 65 };
 #if defined(__aarch64__) /* under qemu (10x slower): every N on the smallest shapes only */
     struct { int64_t k, m; const int64_t *ns; int nn; } shapes[] = {
-        { 172, 17, all_n, 11 }, { 256, 33, some_n, 3 }, { 704, 40, some_n, 3 }, { 2560, 40, one_n, 1 },
+        { 172, 17, all_n, (int)LT_ARRAY_LEN(all_n) }, { 256, 33, some_n, 3 }, { 704, 40, some_n, 3 }, { 2560, 40, one_n, 1 },
     };
 #else
     struct { int64_t k, m; const int64_t *ns; int nn; } shapes[] = {
-        { 172, 17, all_n, 11 }, { 256, 33, all_n, 11 }, { 704, 40, some_n, 3 }, { 2560, 70, some_n, 3 },
+        { 172, 17, all_n, (int)LT_ARRAY_LEN(all_n) }, { 256, 33, all_n, (int)LT_ARRAY_LEN(all_n) }, { 704, 40, some_n, 3 }, { 2560, 70, some_n, 3 },
         { 6912, 33, one_n, 1 },
     };
 #endif

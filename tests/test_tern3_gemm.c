@@ -1,8 +1,10 @@
 /* The many-token paths on TERN3 weights (kernels_impl.h, lt_qkind): the int8 GEMM (LT_PATH_GEMM,
- * gemm_avx2.c's TERN3 decode) and the group-of-3 LUT GEMM (AUTO from 32 tokens, tlut_avx2.c) give
- * the TERNARY weight's outputs and lt_gemv_ref's bit for bit, for K around the 42-weight blocks and
- * the GEMM's 256-weight K-blocks, M not a multiple of 32, 1 and 2 threads, and several weights in
- * one region (lt_qweight_matmul_many). Tokens of all -128 / ±127 check the int16 limits. */
+ * the TERN3 decode of gemm_avx2.c / gemm_avx512.c) and the group-of-3 LUT GEMM (AUTO from 32
+ * tokens, tlut_avx2.c) give the TERNARY weight's outputs and lt_gemv_ref's bit for bit, for K
+ * around the 42-weight blocks and the GEMM's 256-weight K-blocks, M not a multiple of 32, token
+ * counts that split into uneven passes of the AVX-512 GEMM (at most 12 tokens each), 1 and 2
+ * threads, and several weights in one region (lt_qweight_matmul_many), on the AVX2 and (where the
+ * CPU has it) AVX-512 levels. Tokens of all -128 / ±127 check the int16 limits. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +33,8 @@ static void *make_tern2(int64_t k, int64_t m, lt_tensor *t) {
 }
 
 static lt_pool *pool2;
+static int n_isas;
+static lt_isa isas[2]; /* the x86 levels this machine has: AVX2 and AVX-512 run different int8 GEMMs */
 
 static bool same(const float *a, const float *b, int64_t count) { return memcmp(a, b, sizeof(float) * (size_t)count) == 0; }
 
@@ -55,24 +59,27 @@ static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn, lt_kern
         lt_isa_set(LT_ISA_SCALAR);
         lt_qweight_matmul_path(w2, a, yref, NULL, LT_PATH_GEMV);
         lt_qweight_matmul_path(w2b, a, ybref, NULL, LT_PATH_GEMV);
-        lt_isa_set(LT_ISA_AVX2);
-        lt_qweight_matmul_path(w2, a, y2, NULL, path); /* the TERNARY weight on the same path */
-        CHECKF(same(y2, yref, n * m), "k %lld m %lld n %lld path %d: TERNARY differs from the reference", (long long)k,
-               (long long)m, (long long)n, (int)path);
-        for (int threads = 1; threads <= 2; threads++) {
-            memset(y, 0xFF, yb);
-            lt_qweight_matmul_path(w3, a, y, threads == 2 ? pool2 : NULL, path);
-            int64_t e = 0;
-            while (e < n * m && !memcmp(&y[e], &yref[e], sizeof(float))) e++;
-            CHECKF(e == n * m, "k %lld m %lld n %lld path %d threads %d: TERN3 differs at [%lld][%lld]: %g vs %g",
-                   (long long)k, (long long)m, (long long)n, (int)path, threads, (long long)(e / m), (long long)(e % m),
-                   e < n * m ? y[e] : 0, e < n * m ? yref[e] : 0);
+        for (int i = 0; i < n_isas; i++) {
+            lt_isa_set(isas[i]);
+            lt_qweight_matmul_path(w2, a, y2, NULL, path); /* the TERNARY weight on the same path */
+            CHECKF(same(y2, yref, n * m), "k %lld m %lld n %lld path %d isa %s: TERNARY differs from the reference",
+                   (long long)k, (long long)m, (long long)n, (int)path, lt_isa_name(isas[i]));
+            for (int threads = 1; threads <= 2; threads++) {
+                memset(y, 0xFF, yb);
+                lt_qweight_matmul_path(w3, a, y, threads == 2 ? pool2 : NULL, path);
+                int64_t e = 0;
+                while (e < n * m && !memcmp(&y[e], &yref[e], sizeof(float))) e++;
+                CHECKF(e == n * m, "k %lld m %lld n %lld path %d isa %s threads %d: TERN3 differs at [%lld][%lld]: %g vs %g",
+                       (long long)k, (long long)m, (long long)n, (int)path, lt_isa_name(isas[i]), threads,
+                       (long long)(e / m), (long long)(e % m), e < n * m ? y[e] : 0, e < n * m ? yref[e] : 0);
+            }
         }
 #if defined(LUTLM_HAVE_X86_KERNELS)
         if (path == LT_PATH_AUTO) CHECKF(lt_tlut_auto(w3, n / 32 * 32), /* n = 100: 96 by tlut, 4 by the int8 GEMM */
                                       "k %lld n %lld: AUTO does not take tlut", (long long)k, (long long)n);
 #endif
-        if (path == LT_PATH_AUTO) { /* several weights in one region (tlut or the int8 GEMM by n) */
+        for (int i = 0; i < n_isas && path == LT_PATH_AUTO; i++) { /* several weights in one region (tlut or the int8 GEMM by n) */
+            lt_isa_set(isas[i]);
             const lt_qweight *ws[3] = { w3, w3b, w3 };
             float *ys[3] = { y, yb3, yc };
             memset(y, 0xFF, yb);
@@ -80,7 +87,8 @@ static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn, lt_kern
             memset(yb3, 0xFF, ybb);
             lt_qweight_matmul_many(ws, 3, a, ys, pool2);
             CHECKF(same(y, yref, n * m) && same(yc, yref, n * m) && same(yb3, ybref, n * (m + 9)),
-                   "k %lld m %lld n %lld: lt_qweight_matmul_many on TERN3 differs", (long long)k, (long long)m, (long long)n);
+                   "k %lld m %lld n %lld isa %s: lt_qweight_matmul_many on TERN3 differs", (long long)k, (long long)m,
+                   (long long)n, lt_isa_name(isas[i]));
         }
         free(x); free(yref); free(y); free(y2); free(ybref); free(yb3); free(yc);
     }
@@ -98,12 +106,14 @@ int main(void) {
         return TEST_DONE();
     }
     pool2 = lt_pool_create(2);
+    isas[n_isas++] = LT_ISA_AVX2;
+    if (lt_isa_available(LT_ISA_AVX512)) isas[n_isas++] = LT_ISA_AVX512;
     static const int64_t ks[] = { 42, 100, 2560, 6912 }, ms[] = { 1, 32, 70 };
-    static const int64_t gemm_n[] = { 4, 5, 31, 33, 128, 200 }, auto_n[] = { 32, 64, 100, 128 };
+    static const int64_t gemm_n[] = { 4, 5, 7, 13, 31, 33, 128, 200 }, auto_n[] = { 32, 64, 100, 128 };
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < 3; j++) {
-            check_shape(ks[i], ms[j], gemm_n, 6, LT_PATH_GEMM);
-            check_shape(ks[i], ms[j], auto_n, 4, LT_PATH_AUTO);
+            check_shape(ks[i], ms[j], gemm_n, (int)LT_ARRAY_LEN(gemm_n), LT_PATH_GEMM);
+            check_shape(ks[i], ms[j], auto_n, (int)LT_ARRAY_LEN(auto_n), LT_PATH_AUTO);
         }
     lt_pool_free(pool2);
     return TEST_DONE();

@@ -64,8 +64,8 @@ static bool isa_from_name(const char *s, lt_isa *out) {
     return false;
 }
 
-/* Can a CPU whose best level is det run level isa? The AVX-512 level runs the AVX2 kernels and the
- * dotprod level the NEON kernels, for now (see docs/kernels.md). */
+/* Can a CPU whose best level is det run level isa? The AVX-512 level runs the AVX2 kernels but its
+ * own int8 GEMM, the dotprod level the NEON kernels but its own int8 GEMM (see docs/kernels.md). */
 static bool level_runs(lt_isa det, lt_isa isa) {
     switch (isa) {
     case LT_ISA_SCALAR: return true;
@@ -328,6 +328,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     lt_fill_fn gemv_fill = lt_act_fill_gemv;
 #if defined(LUTLM_HAVE_X86_KERNELS)
     if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2, gemm = lt_gemm_avx2;
+    if (lt_isa_active() == LT_ISA_AVX512) gemm = lt_gemm_avx512;
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;

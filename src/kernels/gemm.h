@@ -1,6 +1,7 @@
 /* The int8 GEMM for many tokens (prompt processing): decode the weight codes of a 32-row tile and
  * a K-block once into bytes, then multiply them with the int8 activations of many tokens
- * (vpmaddubsw / vmlal_s8), rows in vector lanes, tokens broadcast. docs/kernels.md, "int8 GEMM".
+ * (vpmaddubsw / vmlal_s8; vpdpbusd / sdot with int32 sums on the AVX-512 and dotprod levels), rows
+ * in vector lanes, tokens broadcast. docs/kernels.md, "int8 GEMM".
  *
  * Decoded codes: per "kquad" q (weights 4q .. 4q+3 of a row), 128 bytes: row r of the tile at
  * bytes 4r .. 4r+3, weight 4q+i at byte 4r+i. Ternary codes are c = t + 1 ∈ {0, 1, 2}, INTn codes
@@ -27,6 +28,8 @@ static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
 
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+/* The AVX-512 level's (VNNI vpdpbusd, int32 sums: no int16 chunks; x86/gemm_avx512.c). */
+void lt_gemm_avx512(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 #endif
 #ifdef LUTLM_HAVE_ARM_KERNELS
 void lt_gemm_neon(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
