@@ -75,8 +75,10 @@ static void check_shape(int64_t k, int64_t m, const int64_t *ns, int nn, lt_kern
             }
         }
 #if defined(LUTLM_HAVE_X86_KERNELS)
-        if (path == LT_PATH_AUTO) CHECKF(lt_tlut_auto(w3, n / 32 * 32), /* n = 100: 96 by tlut, 4 by the int8 GEMM */
-                                      "k %lld n %lld: AUTO does not take tlut", (long long)k, (long long)n);
+        if (path == LT_PATH_AUTO && lt_isa_set(LT_ISA_AVX2)) /* n = 100: 96 by tlut, 4 by the int8 GEMM */
+            CHECKF(lt_tlut_auto(w3, n / 32 * 32), "k %lld n %lld: AUTO does not take tlut on AVX2", (long long)k, (long long)n);
+        if (path == LT_PATH_AUTO && lt_isa_set(LT_ISA_AVX512)) /* the VNNI int8 GEMM is faster there */
+            CHECKF(!lt_tlut_auto(w3, n / 32 * 32), "k %lld n %lld: AUTO takes tlut on AVX-512", (long long)k, (long long)n);
 #endif
         for (int i = 0; i < n_isas && path == LT_PATH_AUTO; i++) { /* several weights in one region (tlut or the int8 GEMM by n) */
             lt_isa_set(isas[i]);

@@ -510,15 +510,18 @@ void lt_qweight_matmul_tlut(const lt_qweight *const *ws, int count, lt_act *a, f
 
 /* ---- AUTO ---- */
 
-static _Atomic int auto_on = -1; /* -1: not read from the environment yet */
+/* -1: not read from the environment yet; 0 off, 1 on (env LUTLM_TLUT=0 / 1, lt_tlut_set_auto);
+ * 2: the default, on at the AVX2 level only (on AVX-512 the VNNI int8 GEMM is faster: gemm_avx512.c). */
+static _Atomic int auto_on = -1;
 
 bool lt_tlut_auto(const lt_qweight *w, int64_t n) {
     int on = atomic_load_explicit(&auto_on, memory_order_relaxed);
     if (on < 0) {
         const char *env = getenv("LUTLM_TLUT");
-        on = !(env && env[0] == '0');
+        on = env && env[0] == '0' ? 0 : env && env[0] == '1' ? 1 : 2;
         atomic_store_explicit(&auto_on, on, memory_order_relaxed);
     }
+    if (on == 2) on = lt_isa_active() == LT_ISA_AVX2;
     int64_t padding = (n + NB - 1) / NB * NB - n;
     return on && n >= LT_TLUT_MIN_N && padding * 8 <= n && lt_tlut_supports(w);
 }
