@@ -95,7 +95,7 @@ static void check_gemv(int64_t k, int64_t m, int n, int codes_fill, int x_kind, 
         }
 #if defined(LUTLM_HAVE_X86_KERNELS)
         if (lt_isa_available(LT_ISA_AVX2)) {
-            CHECK(lt_act_reserve_gemv(a, LT_QK_TERN3, w->nslots) >= 0);
+            CHECK(lt_act_reserve_gemv(a, LT_QK_TERN3, w->nslots, lt_gemv_t3_tables_avx2) >= 0);
             a->gemv_slots[LT_QK_TERN3] = w->nslots;
             for (int share = 0; share < 3; share++) lt_gemv_t3_tables_avx2(a, LT_QK_TERN3, w->nslots, share, 3);
             memset(y, 0xFF, ybytes);
