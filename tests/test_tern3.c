@@ -165,7 +165,8 @@ static void check_gemv(int64_t k, int64_t m, int n, int codes_fill, int x_kind, 
         }
         lt_isa_set(active);
 #if defined(LUTLM_HAVE_X86_KERNELS)
-        int64_t halves[1] = { w->ntiles / 2 }, pieces[4] = { 1, 2, 5, w->ntiles - 1 };
+        int64_t nt = w->ntiles, halves[1] = { nt / 2 };
+        int64_t pieces[4] = { LT_MIN(1, nt), LT_MIN(2, nt), LT_MIN(5, nt), LT_MAX(LT_MIN(5, nt), nt - 1) }; /* ascending */
         static const int shares[3] = { 1, 3, 8 };
         for (size_t kk = 0; kk < LT_ARRAY_LEN(x86_kernels); kk++) {
             const t3_kernel *kern = &x86_kernels[kk];
