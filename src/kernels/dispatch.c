@@ -328,6 +328,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
     lt_fill_fn gemv_fill = lt_act_fill_gemv;
 #if defined(LUTLM_HAVE_X86_KERNELS)
     if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2, gemm = lt_gemm_avx2;
+    if (lt_isa_active() == LT_ISA_AVX512 && w->kind == LT_QK_PLANES) gemv = lt_gemv_avx512; /* the AVX2 tables */
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;

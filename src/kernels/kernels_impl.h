@@ -159,6 +159,9 @@ void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int 
  * gemv_tab[LT_QK_TERN3], nslots * 32 bytes per token (16 L + 16 H bytes per group). */
 void lt_gemv_t3_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_gemv_t3_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
+/* INTn (PLANES) GEMV for the AVX-512 level (x86/gemv_avx512.c, vpermb on a slot pair's 64 table
+ * bytes, two planes per zmm): the AVX2 tables (lt_gemv_tables_avx2). */
+void lt_gemv_avx512(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 /* TERN3 GEMV for the AVX-512 level (x86/gemv_t3_avx512.c: two blocks of a tile per zmm, VBMI
  * vpermb): its own tables (the AVX2 kernel's entries, two blocks interleaved), nslots * 32 bytes
  * per token. */
