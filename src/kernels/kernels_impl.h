@@ -70,7 +70,7 @@ static inline size_t lt_qw_tile_bytes(const lt_qweight *w) {
 static inline bool lt_qw_ternary(const lt_qweight *w) { return w->kind != LT_QK_PLANES; }
 /* Repack a per-row ternary tensor (BitNet: one scale per row) into the TERN3 layout; NULL with
  * lt_error() otherwise. lt_qweight_from_tensor picks TERN3 by itself where lt_tern3_enabled() (on
- * unless env LUTLM_TERN3=0) and the active ISA is the AVX2 or a NEON level. */
+ * unless env LUTLM_TERN3=0) and the active ISA is the AVX2, AVX-512 or a NEON level. */
 lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t);
 bool lt_tern3_enabled(void);
 /* TERN3: |v| and sign of group g (0 .. nslots-1) of row r of a tile (the layout of lt_qkind). */
