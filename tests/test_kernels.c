@@ -3,7 +3,8 @@
  *    bound: |y_ref - y_f32| <= (0.5 * a) * Σ_k |w_k| (+ float rounding), a = max|x| / 127.
  *  - Every SIMD kernel (GEMV, vector-LUT GEMM, int8 GEMM) and the int8 baseline equal the scalar reference
  *    exactly, for every format, every ISA level the machine has, N in {1,2,3,8,31,64,257} and
- *    awkward shapes (K = 172, 256, 2560, 6912; M = 1, 17, 640, 2560).
+ *    awkward shapes (K = 172, 256, 2560, 6912; M = 1, 17, 640, 2560). Per-row ternary weights are
+ *    repacked as TERN3 (x86 and NEON), so they check each level's TERN3 GEMV.
  * Built twice: test_kernels (label unit: a small matrix) and test_kernels_isa (KERNELS_FULL: all). */
 #include <math.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include "common/util.h"
 #include "formats/lut_formats.h"
 #include "kernels/kernels.h"
+#include "kernels/kernels_impl.h"
 #include "test_util.h"
 
 
@@ -121,12 +123,18 @@ static void check_case(const lt_format *fmt, int64_t k, int64_t m, const int64_t
         lt_clear_error(); /* the format cannot hold this shape (e.g. TQ*: K % 256) */
         return;
     }
+    /* Repacked on the best level: per-row ternary weights become TERN3 there (unless LUTLM_TERN3=0),
+     * so the ISA loop below runs every level's TERN3 GEMV (AVX2, AVX-512, NEON) on them. */
+    lt_isa_set(lt_isa_detect());
     lt_qweight *w = lt_qweight_from_tensor(&f.t);
     CHECKF(w != NULL, "%s [%lld, %lld]: %s", fmt->name, (long long)k, (long long)m, lt_error());
     if (!w) {
         free_tensor(&f);
         return;
     }
+    if (fmt->ternary && w->per_row && lt_tern3_enabled() && n_isas > 0)
+        CHECKF(w->kind == LT_QK_TERN3, "%s [%lld, %lld]: per-row ternary weights not TERN3 on %s", fmt->name, (long long)k,
+               (long long)m, lt_isa_name(lt_isa_detect()));
     CHECK(lt_qweight_add_baseline(w) && lt_qweight_add_f32(w));
     for (int in = 0; in < nn; in++) {
         int64_t n = ns[in];

@@ -93,7 +93,7 @@ static void check_shape(int64_t k, int64_t m, int fill) {
         }
         lt_isa_set(lt_isa_detect());
         if (n <= 5) { /* the GEMV by direct calls: tables in three shares, tiles in two ranges */
-            CHECK(lt_act_reserve_gemv(a, LT_QK_TERN3, w3->nslots) >= 0);
+            CHECK(lt_act_reserve_gemv(a, LT_QK_TERN3, w3->nslots, lt_gemv_t3_tables_neon) >= 0);
             a->gemv_slots[LT_QK_TERN3] = w3->nslots;
             for (int share = 0; share < 3; share++) lt_gemv_t3_tables_neon(a, LT_QK_TERN3, w3->nslots, share, 3);
             CHECKF(tables_match(a, w3->nslots), "k %lld n %lld: tables differ from the AVX2 kernel's", (long long)k, (long long)n);

@@ -127,9 +127,11 @@ void lt_act_fill_gemv(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth
     }
 }
 
-int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots) {
-    if (a->gemv_slots[kind] >= nslots) return 0;
+int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots, lt_fill_fn fill) {
+    if (a->gemv_slots[kind] >= nslots && a->gemv_fill[kind] == fill) return 0;
     size_t bytes = (size_t)(a->n ? a->n : 1) * (size_t)nslots * 32;
+    a->gemv_slots[kind] = 0; /* whatever was there is not `fill`'s */
+    a->gemv_fill[kind] = fill;
     return grow((void **)&a->gemv_tab[kind], &a->cap_gemv[kind], bytes) ? 1 : -1;
 }
 

@@ -329,6 +329,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
 #if defined(LUTLM_HAVE_X86_KERNELS)
     if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2, gemm = lt_gemm_avx2;
     if (lt_isa_active() == LT_ISA_AVX512) gemm = lt_gemm_avx512;
+    if (lt_isa_active() == LT_ISA_AVX512 && w->kind == LT_QK_PLANES) gemv = lt_gemv_avx512; /* the AVX2 tables */
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
     if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
@@ -338,6 +339,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         gemv = vlut = NULL;
 #if defined(LUTLM_HAVE_X86_KERNELS)
         if (simd_x86()) gemv = lt_gemv_t3_avx2, gemv_fill = lt_gemv_t3_tables_avx2;
+        if (lt_isa_active() == LT_ISA_AVX512) gemv = lt_gemv_t3_avx512, gemv_fill = lt_gemv_t3_tables_avx512;
 #endif
 #if defined(LUTLM_HAVE_ARM_KERNELS)
         if (simd_arm()) gemv = lt_gemv_t3_neon, gemv_fill = lt_gemv_t3_tables_neon;
@@ -356,7 +358,7 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         j.lut = vlut;
         j.fill = reserve > 0 ? lt_act_fill_vlut : NULL;
     } else if (gemv) {
-        reserve = lt_act_reserve_gemv(a, w->kind, w->nslots);
+        reserve = lt_act_reserve_gemv(a, w->kind, w->nslots, gemv_fill);
         j.lut = gemv;
         j.fill = reserve > 0 ? gemv_fill : NULL;
         j.grain = 1; /* GEMV: the smallest grain of claim_stream (one tile: the threads end together) */

@@ -70,7 +70,7 @@ static inline size_t lt_qw_tile_bytes(const lt_qweight *w) {
 static inline bool lt_qw_ternary(const lt_qweight *w) { return w->kind != LT_QK_PLANES; }
 /* Repack a per-row ternary tensor (BitNet: one scale per row) into the TERN3 layout; NULL with
  * lt_error() otherwise. lt_qweight_from_tensor picks TERN3 by itself where lt_tern3_enabled() (on
- * unless env LUTLM_TERN3=0) and the active ISA is the AVX2 or a NEON level. */
+ * unless env LUTLM_TERN3=0) and the active ISA is the AVX2, AVX-512 or a NEON level. */
 lt_qweight *lt_qweight_from_tensor_tern3(const lt_tensor *t);
 bool lt_tern3_enabled(void);
 /* TERN3: |v| and sign of group g (0 .. nslots-1) of row r of a tile (the layout of lt_qkind). */
@@ -97,6 +97,9 @@ static inline int64_t lt_qw_group_slots(const lt_qweight *w) { return w->group /
 /* The code of weight (row, k) read back from the LUT layout: t (ternary) or q (planes). */
 int lt_qw_code(const lt_qweight *w, int64_t row, int64_t k);
 
+/* A table builder: this thread's share (ith of nth) of the tables of `kind` for every token. */
+typedef void (*lt_fill_fn)(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
+
 /* Prepared activations. xq rows have stride kx >= every padded K, zero past k. */
 struct lt_act {
     int64_t n, k, kx;
@@ -109,6 +112,8 @@ struct lt_act {
      * x86/gemv_avx2.c; see docs/kernels.md) */
     uint8_t *gemv_tab[LT_QK_COUNT];
     int64_t gemv_slots[LT_QK_COUNT];  /* slots built (0 = not built) */
+    lt_fill_fn gemv_fill[LT_QK_COUNT]; /* the builder of gemv_tab's layout: one ISA level's tables
+                                        * are not another's (AVX2 and AVX-512 run on one machine) */
     /* Vector-LUT tables, per kind: [nblocks][nslots][LT_VLUT_SLOT][LT_VLUT_NB] int16 (row 16 unused),
      * padded tokens zero */
     int16_t *vlut_tab[LT_QK_COUNT];
@@ -123,12 +128,12 @@ struct lt_act {
 static inline int64_t lt_act_blocks(const lt_act *a) { return (a->n + LT_VLUT_NB - 1) / LT_VLUT_NB; }
 
 /* Table builders (act.c). reserve (before the parallel region): 0 = tables already built for
- * nslots, 1 = allocated and to be filled, -1 = out of memory. fill: this thread's share of the
- * slots, inside the kernel's region (the kernel waits for all shares: see dispatch.c). The caller
- * records the size (gemv_slots / vlut_slots, the kernels' table stride) before the region. */
-int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots);
+ * nslots (GEMV: by `fill`, the builder of the kernel's layout), 1 = allocated and to be filled,
+ * -1 = out of memory. fill: this thread's share of the slots, inside the kernel's region (the
+ * kernel waits for all shares: see dispatch.c). The caller records the size (gemv_slots /
+ * vlut_slots, the kernels' table stride) before the region. */
+int lt_act_reserve_gemv(lt_act *a, lt_qkind kind, int64_t nslots, lt_fill_fn fill);
 int lt_act_reserve_vlut(lt_act *a, lt_qkind kind, int64_t nslots);
-typedef void (*lt_fill_fn)(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_act_fill_gemv(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_act_fill_vlut(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 bool lt_act_build_gsum(lt_act *a, int64_t group, int64_t ngroups);
@@ -154,6 +159,14 @@ void lt_gemv_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int 
  * gemv_tab[LT_QK_TERN3], nslots * 32 bytes per token (16 L + 16 H bytes per group). */
 void lt_gemv_t3_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_gemv_t3_tables_avx2(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
+/* INTn (PLANES) GEMV for the AVX-512 level (x86/gemv_avx512.c, vpermb on a slot pair's 64 table
+ * bytes, two planes per zmm): the AVX2 tables (lt_gemv_tables_avx2). */
+void lt_gemv_avx512(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+/* TERN3 GEMV for the AVX-512 level (x86/gemv_t3_avx512.c: two blocks of a tile per zmm, VBMI
+ * vpermb): its own tables (the AVX2 kernel's entries, two blocks interleaved), nslots * 32 bytes
+ * per token. */
+void lt_gemv_t3_avx512(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
+void lt_gemv_t3_tables_avx512(lt_act *a, lt_qkind kind, int64_t nslots, int ith, int nth);
 void lt_vlut_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 void lt_baseline_avx2(const lt_qweight *w, const lt_act *a, int64_t r0, int64_t r1, float *y);
 void lt_f32_avx2(const lt_qweight *w, const float *x, int64_t n, int64_t r0, int64_t r1, float *y);

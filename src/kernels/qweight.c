@@ -281,7 +281,7 @@ static lt_qweight *repack(const lt_tensor *t, tern3_mode mode) {
     return w;
 }
 
-/* TERN3 where it is enabled and the active ISA has its GEMV (AVX2 and NEON levels; the reference
+/* TERN3 where it is enabled and the active ISA has its GEMV (AVX2, AVX-512 and NEON levels; the reference
  * elsewhere). */
 static bool tern3_preferred(void) {
     lt_isa isa = lt_isa_active();
