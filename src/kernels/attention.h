@@ -85,6 +85,16 @@ static inline void lt_att_values_dims(const float *p, int64_t s_stride, int G, c
     }
 }
 
+/* CALL(..., G) with G = 1..4 a constant: the SIMD versions keep one copy per query count (and
+ * storage type), so that the accumulators stay in registers. */
+#define LT_ATT_BY_G(CALL, G, ...)                    \
+    switch (G) {                                     \
+    case 4: CALL(__VA_ARGS__, 4); break;             \
+    case 3: CALL(__VA_ARGS__, 3); break;             \
+    case 2: CALL(__VA_ARGS__, 2); break;             \
+    default: CALL(__VA_ARGS__, 1); break;            \
+    }
+
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_att_scores_avx512(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores, int64_t s_stride);
 void lt_att_values_avx512(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,

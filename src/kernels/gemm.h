@@ -26,6 +26,18 @@ static inline int64_t lt_gemm_chunk(const lt_qweight *w) {
     return by_bits[w->planes];
 }
 
+/* TILES(w, a, t0, t1, y, kind, planes) with the layout kind and plane count as constants: one
+ * copy of a kernel's tile loop per layout (x86/gemm_avx2.c, x86/gemm_avx512.c). */
+#define LT_GEMM_BY_LAYOUT(TILES, w, a, t0, t1, y)                                 \
+    do {                                                                           \
+        if ((w)->kind == LT_QK_TERN3) TILES(w, a, t0, t1, y, LT_QK_TERN3, 1);     \
+        else if ((w)->kind == LT_QK_TERNARY) TILES(w, a, t0, t1, y, LT_QK_TERNARY, 1); \
+        else if ((w)->planes == 1) TILES(w, a, t0, t1, y, LT_QK_PLANES, 1);       \
+        else if ((w)->planes == 2) TILES(w, a, t0, t1, y, LT_QK_PLANES, 2);       \
+        else if ((w)->planes == 3) TILES(w, a, t0, t1, y, LT_QK_PLANES, 3);       \
+        else TILES(w, a, t0, t1, y, LT_QK_PLANES, 4);                              \
+    } while (0)
+
 #ifdef LUTLM_HAVE_X86_KERNELS
 void lt_gemm_avx2(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1, float *y);
 /* The AVX-512 level's (VNNI vpdpbusd, int32 sums: no int16 chunks; x86/gemm_avx512.c). */

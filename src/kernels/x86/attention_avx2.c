@@ -86,25 +86,17 @@ static inline __attribute__((always_inline)) void values_g(const float *p, int64
     lt_att_values_dims(p, s_stride, G, kv, n, out, qs, add, d0); /* past the last multiple of 16 */
 }
 
-/* One copy per (G, storage type): constants for the register allocation. */
-#define BY_G(CALL, G, ...)                           \
-    switch (G) {                                     \
-    case 4: CALL(__VA_ARGS__, 4); break;             \
-    case 3: CALL(__VA_ARGS__, 3); break;             \
-    case 2: CALL(__VA_ARGS__, 2); break;             \
-    default: CALL(__VA_ARGS__, 1); break;            \
-    }
 #define SCORES(f16, G) scores_g(q, qs, G, kv, f16, n, scores, s_stride)
 #define VALUES(f16, G) values_g(p, s_stride, G, kv, f16, n, out, qs, add)
 
 void lt_att_scores_avx2(const float *q, int64_t qs, int G, const lt_kv_view *kv, int n, float *scores,
                         int64_t s_stride) {
-    if (kv->k_f16) BY_G(SCORES, G, true) else BY_G(SCORES, G, false)
+    if (kv->k_f16) LT_ATT_BY_G(SCORES, G, true) else LT_ATT_BY_G(SCORES, G, false)
 }
 
 void lt_att_values_avx2(const float *p, int64_t s_stride, int G, const lt_kv_view *kv, int n, float *out, int64_t qs,
                         bool add) {
-    if (kv->v_f16) BY_G(VALUES, G, true) else BY_G(VALUES, G, false)
+    if (kv->v_f16) LT_ATT_BY_G(VALUES, G, true) else LT_ATT_BY_G(VALUES, G, false)
 }
 
 /* lt_att_softmax_portable's operations: the division and the exponentials eight at a time, the

@@ -419,17 +419,7 @@ void lt_gemm_avx512(const lt_qweight *w, const lt_act *a, int64_t t0, int64_t t1
         lt_gemm_avx2(w, a, t0, t1, y);
         return;
     }
-    if (w->kind != LT_QK_PLANES) {
-        if (w->kind == LT_QK_TERN3) gemm_tiles(w, a, t0, t1, y, LT_QK_TERN3, 1);
-        else gemm_tiles(w, a, t0, t1, y, LT_QK_TERNARY, 1);
-        return;
-    }
-    switch (w->planes) {
-    case 1: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 1); break;
-    case 2: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 2); break;
-    case 3: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 3); break;
-    default: gemm_tiles(w, a, t0, t1, y, LT_QK_PLANES, 4); break;
-    }
+    LT_GEMM_BY_LAYOUT(gemm_tiles, w, a, t0, t1, y);
 }
 
 #endif
