@@ -72,8 +72,6 @@ static inline __attribute__((always_inline)) void decode_planes(const uint8_t *w
 
 /* TERN3: the balanced ternary digits of a magnitude m = d0 + 3 d1 + 9 d2 (0..13), one table per
  * digit (vpshufb: rows in lanes); a group's weights are t_i = sign(v) d_i(|v|) (x86/t3_digits.h). */
-#define T3_TAB(D) { D(0), D(1), D(2), D(3), D(4), D(5), D(6), D(7), D(8), D(9), D(10), D(11), D(12), D(13), 0, 0 }
-static const int8_t t3_digit[3][16] = { T3_TAB(DIG0), T3_TAB(DIG1), T3_TAB(DIG2) };
 
 enum { T3_PLANES = 4 * KQ + 2 }; /* code planes of a K-block: 4 KQ weights, from up to 2 before it */
 

@@ -27,6 +27,7 @@
 
 #include "common/util.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/x86/t3_digits.h"
 
 #define T3_BLOCK_BYTES (LT_T3_VECS * LT_TILE)  /* weight bytes per block and tile */
 #define T3_TAB_BLOCK (LT_T3_GROUPS * 32)       /* table bytes per block and token: 16 L + 16 H per group */
@@ -41,18 +42,9 @@
 /* ---- tables ---- */
 
 /* Balanced-ternary digits of the magnitudes m = 0..15 as int16 lanes, d[i] lane m = digit i
- * (m = d0 + 3 d1 + 9 d2; 14 and 15 are no magnitude: all digits 0). */
+ * (x86/t3_digits.h). */
 static void t3_digits(__m256i d[3]) {
-    int16_t dig[3][16] = { { 0 } };
-    for (int mag = 0; mag < 14; mag++) {
-        int rest = mag;
-        for (int i = 0; i < 3; i++) {
-            int digit = (rest + 1) % 3 - 1; /* rest ≡ digit (mod 3), digit in {-1, 0, 1} */
-            dig[i][mag] = (int16_t)digit;
-            rest = (rest - digit) / 3;
-        }
-    }
-    for (int i = 0; i < 3; i++) d[i] = _mm256_loadu_si256((const __m256i *)dig[i]);
+    for (int i = 0; i < 3; i++) d[i] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)t3_digit[i]));
 }
 
 /* GEMV tables of this thread's share of the blocks (of 14 groups), for every token (see the top). */

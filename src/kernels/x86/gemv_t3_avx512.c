@@ -36,6 +36,7 @@
 
 #include "common/util.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/x86/t3_digits.h"
 
 #define T3_BLOCK_BYTES (LT_T3_VECS * LT_TILE)  /* weight bytes per block and tile */
 #define T3_TAB_BLOCK (LT_T3_GROUPS * 32)       /* table bytes per block and token */
@@ -52,19 +53,12 @@
 
 /* ---- tables ---- */
 
-/* Digit i of the magnitude m = d0 + 3 d1 + 9 d2 (balanced ternary; m = 14, 15: 0). */
-static int t3x_digit(int m, int i) {
-    if (m > 13) return 0;
-    for (int k = 0; k < i; k++) m = (m - ((m + 1) % 3 - 1)) / 3;
-    return (m + 1) % 3 - 1;
-}
-
-/* Per digit i, the byte lanes (m = lane % 16) where it is +1 (pos) and -1 (neg). */
+/* Per digit i, the byte lanes (m = lane % 16) where it is +1 (pos) and -1 (neg) (x86/t3_digits.h). */
 static void t3x_digit_masks(__mmask64 pos[3], __mmask64 neg[3]) {
     for (int i = 0; i < 3; i++) {
         pos[i] = neg[i] = 0;
         for (int lane = 0; lane < 64; lane++) {
-            int d = t3x_digit(lane % 16, i);
+            int d = t3_digit[i][lane % 16];
             if (d > 0) pos[i] |= 1ull << lane;
             if (d < 0) neg[i] |= 1ull << lane;
         }
