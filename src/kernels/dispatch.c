@@ -64,8 +64,9 @@ static bool isa_from_name(const char *s, lt_isa *out) {
     return false;
 }
 
-/* Can a CPU whose best level is det run level isa? The AVX-512 level runs the AVX2 kernels but its
- * own int8 GEMM, the dotprod level the NEON kernels but its own int8 GEMM (see docs/kernels.md). */
+/* Can a CPU whose best level is det run level isa? The AVX-512 level runs its own kernels where it
+ * has them and the AVX2 ones elsewhere, the dotprod level the NEON kernels but its own int8 GEMM
+ * (kernels_for; docs/kernels.md). */
 static bool level_runs(lt_isa det, lt_isa isa) {
     switch (isa) {
     case LT_ISA_SCALAR: return true;
@@ -125,13 +126,6 @@ const char *lt_isa_name(lt_isa isa) {
 static bool simd_x86(void) {
     lt_isa isa = lt_isa_active();
     return isa == LT_ISA_AVX2 || isa == LT_ISA_AVX512;
-}
-#endif
-
-#if defined(LUTLM_HAVE_ARM_KERNELS)
-static bool simd_arm(void) {
-    lt_isa isa = lt_isa_active();
-    return isa == LT_ISA_NEON || isa == LT_ISA_NEON_DOTPROD;
 }
 #endif
 
@@ -280,6 +274,43 @@ static void row_task(void *ctx, int ith, int nth) {
     else j->f32(j->w, j->x, j->a->n, r0, r1, j->y);
 }
 
+/* The kernels of the active level for w's layout; NULL where it has none (the reference runs). */
+typedef struct {
+    lt_lut_kernel gemv, vlut, gemm;
+    lt_fill_fn gemv_fill; /* the tables gemv reads */
+} kernel_set;
+
+static kernel_set kernels_for(const lt_qweight *w) {
+    kernel_set k = { .gemv_fill = lt_act_fill_gemv };
+    bool t3 = w->kind == LT_QK_TERN3; /* its own GEMV and tables (every int8 GEMM reads TERN3; no vector-LUT) */
+    lt_isa isa = lt_isa_active();
+    switch (isa) {
+#if defined(LUTLM_HAVE_X86_KERNELS)
+    case LT_ISA_AVX512: /* its own GEMVs (TERN3, INTn), GEMM; the AVX2 vector-LUT and pair GEMV */
+        k.gemm = lt_gemm_avx512;
+        if (t3) k.gemv = lt_gemv_t3_avx512, k.gemv_fill = lt_gemv_t3_tables_avx512;
+        else k.vlut = lt_vlut_avx2, k.gemv_fill = lt_gemv_tables_avx2, /* INTn: vpermb on the AVX2 tables */
+            k.gemv = w->kind == LT_QK_PLANES ? lt_gemv_avx512 : lt_gemv_avx2;
+        break;
+    case LT_ISA_AVX2:
+        k.gemm = lt_gemm_avx2;
+        if (t3) k.gemv = lt_gemv_t3_avx2, k.gemv_fill = lt_gemv_t3_tables_avx2;
+        else k.gemv = lt_gemv_avx2, k.vlut = lt_vlut_avx2, k.gemv_fill = lt_gemv_tables_avx2;
+        break;
+#endif
+#if defined(LUTLM_HAVE_ARM_KERNELS)
+    case LT_ISA_NEON:
+    case LT_ISA_NEON_DOTPROD:
+        k.gemm = isa == LT_ISA_NEON_DOTPROD ? lt_gemm_dotprod : lt_gemm_neon;
+        if (t3) k.gemv = lt_gemv_t3_neon, k.gemv_fill = lt_gemv_t3_tables_neon;
+        else k.gemv = lt_gemv_neon, k.vlut = lt_vlut_neon; /* the portable tables */
+        break;
+#endif
+    default: break;
+    }
+    return k;
+}
+
 /* Weights that can share one region: same layout kind, slots and groups (then the same
  * tables and per-group sums serve all of them). */
 static bool same_shape(const lt_qweight *a, const lt_qweight *b) {
@@ -324,27 +355,9 @@ static void matmul_region(const lt_qweight *const *ws, int count, lt_act *a, flo
         j.ys[i] = ys[i];
         j.first_tile[i + 1] = j.first_tile[i] + ws[i]->ntiles;
     }
-    lt_lut_kernel gemv = NULL, vlut = NULL, gemm = NULL;
-    lt_fill_fn gemv_fill = lt_act_fill_gemv;
-#if defined(LUTLM_HAVE_X86_KERNELS)
-    if (simd_x86()) gemv = lt_gemv_avx2, vlut = lt_vlut_avx2, gemv_fill = lt_gemv_tables_avx2, gemm = lt_gemm_avx2;
-    if (lt_isa_active() == LT_ISA_AVX512) gemm = lt_gemm_avx512;
-    if (lt_isa_active() == LT_ISA_AVX512 && w->kind == LT_QK_PLANES) gemv = lt_gemv_avx512; /* the AVX2 tables */
-#endif
-#if defined(LUTLM_HAVE_ARM_KERNELS)
-    if (simd_arm()) gemv = lt_gemv_neon, vlut = lt_vlut_neon, gemm = lt_gemm_neon;
-    if (simd_arm() && lt_isa_active() == LT_ISA_NEON_DOTPROD) gemm = lt_gemm_dotprod;
-#endif
-    if (w->kind == LT_QK_TERN3) { /* its own GEMV (every int8 GEMM reads TERN3; no vector-LUT) */
-        gemv = vlut = NULL;
-#if defined(LUTLM_HAVE_X86_KERNELS)
-        if (simd_x86()) gemv = lt_gemv_t3_avx2, gemv_fill = lt_gemv_t3_tables_avx2;
-        if (lt_isa_active() == LT_ISA_AVX512) gemv = lt_gemv_t3_avx512, gemv_fill = lt_gemv_t3_tables_avx512;
-#endif
-#if defined(LUTLM_HAVE_ARM_KERNELS)
-        if (simd_arm()) gemv = lt_gemv_t3_neon, gemv_fill = lt_gemv_t3_tables_neon;
-#endif
-    }
+    kernel_set ks = kernels_for(w);
+    lt_lut_kernel gemv = ks.gemv, vlut = ks.vlut, gemm = ks.gemm;
+    lt_fill_fn gemv_fill = ks.gemv_fill;
     if (path == LT_PATH_AUTO && gemm) path = a->n >= LT_GEMM_MIN_N ? LT_PATH_GEMM : LT_PATH_GEMV;
     if (path == LT_PATH_AUTO) path = a->n >= LT_VLUT_MIN_N ? LT_PATH_VLUT : LT_PATH_GEMV;
     if (path == LT_PATH_VLUT && !vlut) path = LT_PATH_GEMV; /* TERN3 has no vector-LUT: its GEMV */
