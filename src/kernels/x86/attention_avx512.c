@@ -9,13 +9,13 @@
 
 #include "common/util.h"
 #include "kernels/attention.h"
+#include "kernels/x86/f16_avx2.h"
 
 _Static_assert(LT_KV_TILE == 16 && LT_KV_VBLOCK == 16, "a K tile row and a V block row are 16 floats");
 
 /* Sixteen cache values from element off, as floats. */
 static inline __attribute__((always_inline)) __m512 load16(const void *base, int64_t off, const bool f16) {
-    return f16 ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)base + off)))
-               : _mm512_loadu_ps((const float *)base + off);
+    return f16 ? load_f16x16((const uint16_t *)base + off) : _mm512_loadu_ps((const float *)base + off);
 }
 
 /* acc[g] = Σ_{i < count} x_g[i] · row_i (a product then a sum per element, in order of i),

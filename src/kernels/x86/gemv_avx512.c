@@ -21,6 +21,7 @@
 
 #include "common/util.h"
 #include "kernels/kernels_impl.h"
+#include "kernels/x86/f16_avx2.h"
 
 #define PLANE_BH 32        /* the AVX2 tables' H bias (L's is 0) */
 #define CHUNK_PAIRS 16     /* slot pairs summed in int16 words (see the top) */
@@ -121,9 +122,6 @@ AI void planes_dots(const uint8_t *wt, const uint8_t *tab, int64_t p0, int64_t p
         d[0] = _mm512_add_epi32(d[0], part[0]), d[1] = _mm512_add_epi32(d[1], part[1]);
     }
 }
-
-/* 16 f16 values as floats. */
-AI __m512 load_f16x16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
 
 /* y of one tile for token n (the float steps of lt_gemv_ref), rows past m dropped. */
 AI void tile_token(const lt_qweight *w, const lt_act *a, int64_t tile, int64_t n, float *y, const int P) {
